@@ -1,0 +1,148 @@
+using CareCoordination.Alerts;
+using CareCoordination.Clients;
+using CareCoordination.Programs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Runtime;
+
+namespace CareCoordination.CareGaps;
+
+/// <summary>Grains that hold gaps and want to be woken when the next one comes due.</summary>
+[Alias("cc.ICareGapOwner")]
+public interface ICareGapOwner : IGrainWithStringKey
+{
+    /// <summary>Re-evaluates gaps against the clock and re-registers the next due time with the clock.</summary>
+    [Alias("Wake")]
+    Task WakeAsync();
+
+    [Alias("OpenGaps")]
+    Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>A worker takes the gap: stops escalation and tells the feed who is on it.</summary>
+    [Alias("Acknowledge")]
+    Task<OpenGap> AcknowledgeGapAsync(Common.WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>A worker declares the gap dealt with; it closes and this occurrence does not reopen.</summary>
+    [Alias("Resolve")]
+    Task<OpenGap> ResolveGapAsync(Common.WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// One shard of the care-gap clock: a durable index of "wake owner X at time T". Owners register their next due
+/// time whenever it changes; the shard looks at its earliest entry every tick and wakes only the owners that
+/// are due. The cost of the clock grows with the gaps coming due, not with the number of clients, and the
+/// index survives restarts because it is grain state and a reminder brings the shard back.
+/// </summary>
+[Alias("cc.ICareGapClockGrain")]
+public interface ICareGapClockGrain : IGrainWithIntegerKey
+{
+    /// <summary>Sets (or with null clears) when <paramref name="owner"/> must next be woken. Idempotent.</summary>
+    [Alias("SetDue")]
+    Task SetDueAsync(GapOwner owner, DateTimeOffset? dueAt);
+
+    [Alias("Pending")]
+    Task<int> PendingCountAsync();
+}
+
+[GenerateSerializer, Alias("cc.clock-state")]
+public sealed class CareGapClockState
+{
+    /// <summary>Owner ("client/x", "program/y") → when it is next due.</summary>
+    [Id(0)] public Dictionary<string, DueEntry> Entries { get; set; } = new();
+}
+
+[GenerateSerializer, Alias("cc.due-entry")]
+public sealed record DueEntry([property: Id(0)] GapOwner Owner, [property: Id(1)] DateTimeOffset DueAt);
+
+[GrainType("care-gap-clock")]
+public sealed class CareGapClockGrain(
+    [PersistentState("clock", "state")] IPersistentState<CareGapClockState> clock,
+    TimeProvider time,
+    IOptions<CareGapOptions> options,
+    ILogger<CareGapClockGrain> logger) : Grain, ICareGapClockGrain, IRemindable
+{
+    // A wake that fails (owner's silo died) is retried after this long.
+    private static readonly TimeSpan WakeRetry = TimeSpan.FromMinutes(1);
+    private readonly Dictionary<string, DateTimeOffset> _inFlightUntil = new();
+
+    public static ICareGapClockGrain For(IGrainFactory grains, GapOwner owner, int shards) =>
+        grains.GetGrain<ICareGapClockGrain>(Shard(owner.ToString(), shards));
+
+    /// <summary>Stable across processes (string.GetHashCode is randomized per process).</summary>
+    public static int Shard(string key, int shards)
+    {
+        uint hash = 2166136261;
+        foreach (var ch in key) hash = (hash ^ ch) * 16777619;
+        return (int)(hash % (uint)Math.Max(shards, 1));
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions
+        {
+            DueTime = options.Value.ClockTick,
+            Period = options.Value.ClockTick,
+            KeepAlive = true,
+        });
+        if (clock.State.Entries.Count > 0) await EnsureReminderAsync();
+    }
+
+    public async Task SetDueAsync(GapOwner owner, DateTimeOffset? dueAt)
+    {
+        var key = owner.ToString();
+        _inFlightUntil.Remove(key);
+        if (dueAt is null)
+        {
+            if (!clock.State.Entries.Remove(key)) return;
+        }
+        else
+        {
+            if (clock.State.Entries.TryGetValue(key, out var existing) && existing.DueAt == dueAt) return;
+            clock.State.Entries[key] = new DueEntry(owner, dueAt.Value);
+        }
+        await clock.WriteStateAsync();
+        if (clock.State.Entries.Count > 0) await EnsureReminderAsync();
+        // Something due already (e.g. an alert waiting to be delivered): do not wait for the next tick.
+        if (dueAt <= time.GetUtcNow()) await TickAsync(CancellationToken.None);
+    }
+
+    public Task<int> PendingCountAsync() => Task.FromResult(clock.State.Entries.Count);
+
+    private Task TickAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        foreach (var (key, entry) in clock.State.Entries)
+        {
+            if (entry.DueAt > now) continue;
+            if (_inFlightUntil.TryGetValue(key, out var until) && until > now) continue;
+            _inFlightUntil[key] = now + WakeRetry;
+            // Not awaited: the owner answers by calling SetDueAsync, which this grain must be free to take.
+            _ = WakeAsync(entry.Owner);
+        }
+        return Task.CompletedTask;
+    }
+
+    private async Task WakeAsync(GapOwner owner)
+    {
+        try
+        {
+            ICareGapOwner target = owner.Kind == GapOwnerKind.Client
+                ? GrainFactory.GetGrain<IClientGrain>(owner.Id)
+                : GrainFactory.GetGrain<IProgramGrain>(owner.Id);
+            await target.WakeAsync();
+        }
+        catch (Exception ex)
+        {
+            logger.LogWarning(ex, "Waking {OwnerKind} for due care gaps failed; retrying in {Retry}", owner.Kind, WakeRetry);
+        }
+    }
+
+    // The reminder only brings the shard back after a restart or a silo loss; the timer does the ticking.
+    private async Task EnsureReminderAsync()
+    {
+        if (await this.GetReminder("wake") is null)
+            await this.RegisterOrUpdateReminder("wake", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+}

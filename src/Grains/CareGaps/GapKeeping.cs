@@ -1,0 +1,59 @@
+using CareCoordination.Alerts;
+using CareCoordination.Common;
+
+namespace CareCoordination.CareGaps;
+
+/// <summary>
+/// The gap-handling steps clients and programs share: turning engine changes into alerts, acknowledging and
+/// resolving by a worker, and delivering the outbox to the feeds.
+/// </summary>
+public static class GapKeeping
+{
+    public static void RecordChanges(GapChanges changes, GapOwner owner, string region, string feedId, DateTimeOffset now, List<Alert> outbox)
+    {
+        foreach (var g in changes.Closed) outbox.Add(Alert.For(g, AlertKind.Closed, owner, region, feedId, now, null));
+        foreach (var g in changes.Opened) outbox.Add(Alert.For(g, AlertKind.Opened, owner, region, feedId, now, null));
+        foreach (var g in changes.Escalated) outbox.Add(Alert.For(g, AlertKind.Escalated, owner, region, feedId, now, null));
+    }
+
+    public static OpenGap Acknowledge(GapBook book, string gapId, string actor, DateTimeOffset now)
+    {
+        var gap = Find(book, gapId);
+        if (gap.AcknowledgedAt is not null)
+            throw CareCoordinationException.Precondition("gap_id", $"gap {gapId} was already acknowledged");
+        var acknowledged = gap with { AcknowledgedAt = now, AcknowledgedBy = actor };
+        book.Open[book.Open.IndexOf(gap)] = acknowledged;
+        return acknowledged;
+    }
+
+    /// <summary>A worker closes the gap; the same occurrence (rule, subject, due time) will not reopen.</summary>
+    public static OpenGap Resolve(GapBook book, string gapId, DateTimeOffset now)
+    {
+        var gap = Find(book, gapId);
+        book.Resolved[gap.Key] = gap.DueAt;
+        book.Close(gap, now, GapClosure.ResolvedByWorker);
+        return gap;
+    }
+
+    private static OpenGap Find(GapBook book, string gapId) =>
+        book.Find(gapId) ?? throw CareCoordinationException.NotFound("gap_id",
+            book.History.Any(h => h.Gap.GapId == gapId) ? $"gap {gapId} is already closed" : $"gap {gapId} does not exist");
+
+    /// <summary>Stores pending alerts in their feeds. True when the outbox is empty afterwards.</summary>
+    public static async Task<bool> TryFlushAsync(IGrainFactory grains, List<Alert> outbox)
+    {
+        if (outbox.Count == 0) return true;
+        try
+        {
+            foreach (var feed in outbox.GroupBy(a => a.FeedId))
+                await grains.GetGrain<IAlertFeedGrain>(feed.Key).AppendAsync(feed.ToList());
+            outbox.Clear();
+            return true;
+        }
+        catch (Exception ex) when (ex is not CareCoordinationException)
+        {
+            // Kept in the durable outbox; the clock wakes the owner again shortly to retry.
+            return false;
+        }
+    }
+}

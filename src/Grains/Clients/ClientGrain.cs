@@ -1,0 +1,400 @@
+using CareCoordination.Alerts;
+using CareCoordination.CareGaps;
+using CareCoordination.CareTeams;
+using CareCoordination.Common;
+using CareCoordination.Programs;
+using CareCoordination.Regions;
+using Microsoft.Extensions.Options;
+
+namespace CareCoordination.Clients;
+
+[Alias("cc.IClientGrain")]
+public interface IClientGrain : ICareGapOwner
+{
+    [Alias("Register")] Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command, CancellationToken cancellationToken = default);
+    /// <summary>The client; NOT_FOUND if never registered.</summary>
+    [Alias("Get")] Task<ClientView> GetAsync(CancellationToken cancellationToken = default);
+    [Alias("Consent")] Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command, CancellationToken cancellationToken = default);
+    [Alias("Assess")] Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command, CancellationToken cancellationToken = default);
+    [Alias("Goal")] Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command, CancellationToken cancellationToken = default);
+    [Alias("ReviewPlan")] Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command, CancellationToken cancellationToken = default);
+    [Alias("Contact")] Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command, CancellationToken cancellationToken = default);
+    [Alias("Appointment")] Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command, CancellationToken cancellationToken = default);
+    [Alias("Close")] Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor, CancellationToken cancellationToken = default);
+    [Alias("Timeline")] Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize, CancellationToken cancellationToken = default);
+    /// <summary>Sends a referral to a program: stored here first, then delivered (and re-delivered until the program has it).</summary>
+    [Alias("Refer")] Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default);
+    /// <summary>From a program grain: its answer to a referral. Idempotent by version.</summary>
+    [Alias("ReferralUpdate")] Task ApplyReferralUpdateAsync(ReferralUpdate update);
+    /// <summary>From a care-team grain: the team and lead worker now responsible. Idempotent.</summary>
+    [Alias("AssignTeam")] Task AssignTeamAsync(string teamId, string leadWorkerId, string actor);
+    [Alias("Summary")] Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
+}
+
+[GrainType("client")]
+public sealed class ClientGrain(
+    [PersistentState("client", "state")] IPersistentState<ClientState> client,
+    TimeProvider time,
+    IOptions<CareGapOptions> options) : Grain, IClientGrain
+{
+    private const int TimelineCapacity = 2000;
+    private ClientState S => client.State;
+    private string Id => this.GetPrimaryKeyString();
+    private GapOwner Owner => new(GapOwnerKind.Client, Id);
+    private string Feed => S.TeamId is { } team ? AlertFeeds.Team(team) : AlertFeeds.RegionIntake(S.Region);
+    private CareGapThresholds Thresholds => options.Value.ForRegion(S.Region);
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
+        if (S.Registered && (S.Outbox.Count > 0 || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
+            await CommitAsync();
+    }
+
+    public async Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command, CancellationToken cancellationToken = default)
+    {
+        if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        if (S.Registered) throw CareCoordinationException.Exists("client_id", $"client {Id} is already registered");
+        await GrainFactory.GetGrain<IRegionGrain>(command.Region).AddAsync(RegionMember.Client, Id);
+        var now = time.GetUtcNow();
+        S.ClientId = Id;
+        S.Region = command.Region;
+        S.Registered = true;
+        S.RegisteredAt = now;
+        S.Profile = command.Profile;
+        Log(now, "registered", $"region {command.Region}", command.Actor);
+        return await CompleteAsync(request, Id);
+    }
+
+    public Task<ClientView> GetAsync(CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        return Task.FromResult(View());
+    }
+
+    public Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            if (command.ExpiresAt is { } e && e <= now)
+                throw CareCoordinationException.Invalid("expires_at", "expires_at must be in the future");
+            S.Consent = new Consent(command.Scopes.Distinct().ToList(), now, command.ExpiresAt, command.Actor);
+            Log(now, "consent-recorded", string.Join(",", S.Consent.Scopes), command.Actor);
+            return "consent";
+        });
+
+    public Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            if (command.ReviewDue is { } due && due <= now)
+                throw CareCoordinationException.Invalid("review_due", "review_due must be in the future");
+            S.Assessment = new Assessment(now, command.ReviewDue ?? now + Thresholds.Reassessment, command.Needs.ToList(), command.Actor);
+            Log(now, "assessment-recorded", string.Join(",", command.Needs.Select(n => $"{n.Domain}:{n.Severity}")), command.Actor);
+            return "assessment";
+        });
+
+    public Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            if (command.GoalId is { Length: > 0 } goalId)
+            {
+                var i = S.Goals.FindIndex(g => g.GoalId == goalId);
+                if (i < 0) throw CareCoordinationException.NotFound("goal_id", $"goal {goalId} does not exist for this client");
+                S.Goals[i] = S.Goals[i] with
+                {
+                    Domain = command.Domain, Title = command.Title, TargetDate = command.TargetDate, Status = command.Status,
+                    Progress = command.Status == GoalStatus.Achieved ? 100 : command.Progress, UpdatedAt = now,
+                };
+                Log(now, "goal-updated", $"{goalId} {command.Status} {S.Goals[i].Progress}%", command.Actor);
+                return goalId;
+            }
+            var id = $"goal-{S.NextNumber++}";
+            S.Goals.Add(new Goal(id, command.Domain, command.Title, command.TargetDate,
+                command.Status == GoalStatus.Unspecified ? GoalStatus.NotStarted : command.Status, command.Progress, now));
+            // The first goal makes a plan, and a plan is reviewed on a schedule.
+            S.PlanReviewDue ??= now + Thresholds.PlanReview;
+            Log(now, "goal-set", $"{id} {command.Domain}", command.Actor);
+            return id;
+        });
+
+    public Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            if (command.NextReviewDue is { } due && due <= now)
+                throw CareCoordinationException.Invalid("next_review_due", "next_review_due must be in the future");
+            S.PlanLastReviewedAt = now;
+            S.PlanReviewDue = command.NextReviewDue ?? now + Thresholds.PlanReview;
+            Log(now, "plan-reviewed", $"next review {S.PlanReviewDue:yyyy-MM-dd}", command.Actor);
+            return "plan";
+        });
+
+    public Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            var at = command.OccurredAt ?? now;
+            if (at > now + TimeSpan.FromMinutes(5))
+                throw CareCoordinationException.Invalid("occurred_at", "occurred_at cannot be in the future");
+            int appointment = -1;
+            if (command.AppointmentId is { Length: > 0 } apptId)
+            {
+                appointment = S.Appointments.FindIndex(a => a.AppointmentId == apptId);
+                if (appointment < 0) throw CareCoordinationException.NotFound("appointment_id", $"appointment {apptId} does not exist for this client");
+                if (S.Appointments[appointment].Status != AppointmentStatus.Scheduled)
+                    throw CareCoordinationException.Precondition("appointment_id", $"appointment {apptId} already has an outcome ({S.Appointments[appointment].Status})");
+            }
+            else if (command.Missed)
+                throw CareCoordinationException.Invalid("appointment_id", "a missed appointment needs the appointment_id it refers to");
+
+            if (appointment >= 0)
+                S.Appointments[appointment] = S.Appointments[appointment] with { Status = command.Missed ? AppointmentStatus.Missed : AppointmentStatus.Attended };
+            if (command.Missed)
+            {
+                S.ConsecutiveMissedAppointments++;
+                S.LastMissedAt = at;
+                Log(now, "appointment-missed", command.AppointmentId!, command.Actor);
+                return command.AppointmentId!;
+            }
+            S.LastContactAt = S.LastContactAt is { } last && last > at ? last : at;
+            S.ConsecutiveMissedAppointments = 0;
+            Log(now, "contact-recorded", command.Kind.ToString(), command.Actor);
+            return command.AppointmentId ?? "contact";
+        });
+
+    public Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            if (command.At <= now) throw CareCoordinationException.Invalid("at", "at must be in the future");
+            var id = $"appt-{S.NextNumber++}";
+            S.Appointments.Add(new Appointment(id, command.At, AppointmentStatus.Scheduled, command.WorkerId));
+            Log(now, "appointment-scheduled", $"{id} {command.At:yyyy-MM-dd HH:mm}", command.Actor);
+            return id;
+        });
+
+    public Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor, CancellationToken cancellationToken = default) =>
+        WriteAsync(request, now =>
+        {
+            S.Closed = true;
+            S.ClosedAt = now;
+            S.CloseReason = reason;
+            // Programs are told the referral is withdrawn (delivered by the outbox in SyncAsync).
+            for (var i = 0; i < S.Referrals.Count; i++)
+                if (S.Referrals[i].Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted)
+                    S.Referrals[i] = S.Referrals[i] with { Status = ReferralStatus.Cancelled, EndedAt = now };
+            Log(now, "case-closed", reason, actor);
+            return "closed";
+        });
+
+    public Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize, CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        var page = S.Timeline.Where(e => e.Sequence > afterSequence).Take(pageSize).ToList();
+        var more = page.Count == pageSize && S.Timeline[^1].Sequence > page[^1].Sequence;
+        return Task.FromResult(new TimelinePage(page, more ? page[^1].Sequence : 0));
+    }
+
+    public async Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default)
+    {
+        RequireActive();
+        if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        var now = time.GetUtcNow();
+        if (S.Consent is null || !S.Consent.Allows(ConsentScope.ReferredPrograms, now))
+            throw CareCoordinationException.Precondition("client_id",
+                "the person has no current consent to share with referred programs; record consent first");
+        if (S.Referrals.Any(r => r.ProgramId == command.ProgramId && r.Domain == command.Domain && r.Open))
+            throw CareCoordinationException.Precondition("program_id",
+                $"an open referral to program {command.ProgramId} for {command.Domain} already exists");
+        var program = await GrainFactory.GetGrain<IProgramGrain>(command.ProgramId).GetAsync(cancellationToken);
+        if (program.Region != S.Region)
+            throw CareCoordinationException.Precondition("program_id", $"program {command.ProgramId} is in another region");
+        if (!program.Domains.Contains(command.Domain))
+            throw CareCoordinationException.Precondition("domain", $"program {command.ProgramId} does not serve {command.Domain}");
+        var id = $"{Id}.r{S.NextNumber++}";
+        S.Referrals.Add(new Referral(id, command.ProgramId, command.Domain, ReferralStatus.Sent, now, null, null, null, "",
+            program.ResponseSla, command.Actor, ReferralStatus.Unspecified, 0));
+        Log(now, "referral-sent", $"{id} to {command.ProgramId} for {command.Domain}", command.Actor);
+        return await CompleteAsync(request, id);
+    }
+
+    public async Task ApplyReferralUpdateAsync(ReferralUpdate update)
+    {
+        var i = S.Referrals.FindIndex(r => r.ReferralId == update.ReferralId);
+        if (i < 0 || S.Referrals[i].ProgramVersion >= update.Version) return;
+        var r = S.Referrals[i];
+        var now = time.GetUtcNow();
+        // A closed case keeps its referrals cancelled; the program already heard that from us.
+        var status = r.Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : update.Status;
+        S.Referrals[i] = r with
+        {
+            Status = status,
+            ProgramVersion = update.Version,
+            ReasonCode = update.ReasonCode,
+            RespondedAt = r.RespondedAt ?? (update.Status is ReferralStatus.Sent ? null : update.At),
+            EnrolledAt = update.Status == ReferralStatus.Enrolled ? update.At : r.EnrolledAt,
+            EndedAt = update.Status is ReferralStatus.Completed or ReferralStatus.Declined ? update.At : r.EndedAt,
+        };
+        if (status == ReferralStatus.Enrolled && !S.Enrollments.Any(e => e.ReferralId == r.ReferralId))
+            S.Enrollments.Add(new Enrollment(r.ProgramId, r.ReferralId, r.Domain, update.At, null, ""));
+        if (status is ReferralStatus.Completed or ReferralStatus.Cancelled)
+        {
+            var e = S.Enrollments.FindIndex(x => x.ReferralId == r.ReferralId && x.Active);
+            if (e >= 0) S.Enrollments[e] = S.Enrollments[e] with { EndedAt = update.At, Outcome = update.ReasonCode };
+        }
+        Log(now, "referral-" + status.ToString().ToLowerInvariant(), $"{r.ReferralId} by {r.ProgramId}", r.ProgramId);
+        await CommitAsync();
+    }
+
+    public async Task AssignTeamAsync(string teamId, string leadWorkerId, string actor)
+    {
+        RequireActive();
+        if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId) return;
+        var previous = S.TeamId;
+        var now = time.GetUtcNow();
+        S.TeamId = teamId;
+        S.LeadWorkerId = leadWorkerId;
+        Log(now, "team-assigned", $"team {teamId}, lead {leadWorkerId}", actor);
+        await CommitAsync();
+        if (previous is not null && previous != teamId)
+            await GrainFactory.GetGrain<ICareTeamGrain>(previous).ReleaseClientAsync(Id);
+    }
+
+    public Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ClientSummary(Id, S.Active, S.Gaps.Open.ToList(), S.Gaps.History.ToList(), S.Referrals.ToList(),
+            S.Goals.Count, S.Goals.Count(g => g.Status == GoalStatus.Achieved), S.Registered));
+
+    public Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        return Task.FromResult<IReadOnlyList<OpenGap>>(S.Gaps.Open.ToList());
+    }
+
+    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        if (S.Requests.Find(request) is not null) return FindAny(gapId);
+        var now = time.GetUtcNow();
+        var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
+        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, Feed, now, actor));
+        Log(now, "gap-acknowledged", $"{gapId} {gap.Rule}", actor);
+        await CompleteAsync(request, gapId);
+        return gap;
+    }
+
+    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        if (S.Requests.Find(request) is not null) return FindAny(gapId);
+        var now = time.GetUtcNow();
+        var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
+        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, Feed, now, actor));
+        Log(now, "gap-resolved", $"{gapId} {gap.Rule}", actor);
+        await CompleteAsync(request, gapId);
+        return gap;
+    }
+
+    public async Task WakeAsync()
+    {
+        if (!S.Registered) { await ScheduleAsync(null); return; }
+        await CommitAsync();
+    }
+
+    private OpenGap FindAny(string gapId) => S.Gaps.Find(gapId) ?? S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
+
+    /// <summary>Validates and applies a write to an active client exactly once per request id.</summary>
+    private async Task<ClientWriteResult> WriteAsync(WriteRequest request, Func<DateTimeOffset, string> apply)
+    {
+        RequireActive();
+        if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        // apply validates before it mutates, so a refused request changes nothing.
+        var resultId = apply(time.GetUtcNow());
+        return await CompleteAsync(request, resultId);
+    }
+
+    private async Task<ClientWriteResult> CompleteAsync(WriteRequest request, string resultId)
+    {
+        S.Requests.Remember(request, resultId);
+        await CommitAsync();
+        return new ClientWriteResult(resultId, View());
+    }
+
+    /// <summary>A retried request: same answer, and finish any delivery the first attempt may not have completed.</summary>
+    private async Task<ClientWriteResult> ReplayAsync(RequestRecord prior)
+    {
+        await CommitAsync();
+        return new ClientWriteResult(prior.ResultId, View());
+    }
+
+    /// <summary>
+    /// Re-evaluates gaps against the clock, persists, then delivers what must leave this grain (referrals to
+    /// programs, alerts to feeds) and registers the next due time. If the write fails the activation is
+    /// dropped, so memory never runs ahead of storage.
+    /// </summary>
+    private async Task CommitAsync()
+    {
+        var now = time.GetUtcNow();
+        var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix);
+        GapKeeping.RecordChanges(changes, Owner, S.Region, Feed, now, S.Outbox);
+        foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
+        foreach (var g in changes.Closed) Log(now, "gap-closed", $"{g.GapId} {g.Rule}", "system");
+        foreach (var g in changes.Escalated) Log(now, "gap-escalated", $"{g.GapId} {g.Rule}", "system");
+        await PersistAsync();
+
+        var (delivered, referralsChanged) = await DeliverReferralsAsync();
+        var hadOutbox = S.Outbox.Count > 0;
+        delivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
+        if (hadOutbox || referralsChanged) await PersistAsync();
+        await ScheduleAsync(delivered ? changes.NextDueAt : now);
+    }
+
+    private static ReferralStatus SideOfClient(Referral r) => r.Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : ReferralStatus.Sent;
+
+    private async Task<(bool Ok, bool Changed)> DeliverReferralsAsync()
+    {
+        var ok = true;
+        var changed = false;
+        for (var i = 0; i < S.Referrals.Count; i++)
+        {
+            var r = S.Referrals[i];
+            var want = SideOfClient(r);
+            if (r.ProgramKnows == want) continue;
+            try
+            {
+                var program = GrainFactory.GetGrain<IProgramGrain>(r.ProgramId);
+                if (want == ReferralStatus.Cancelled) await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? time.GetUtcNow());
+                else await program.ReceiveReferralAsync(new ReferralNotice(r.ReferralId, Id, r.Domain, r.SentAt));
+                S.Referrals[i] = S.Referrals[i] with { ProgramKnows = want };
+                changed = true;
+            }
+            catch (Exception ex) when (ex is not CareCoordinationException) { ok = false; }
+        }
+        return (ok, changed);
+    }
+
+    private async Task PersistAsync()
+    {
+        try { await client.WriteStateAsync(); }
+        catch { DeactivateOnIdle(); throw; }
+    }
+
+    private Task ScheduleAsync(DateTimeOffset? due) =>
+        CareGapClockGrain.For(GrainFactory, Owner, options.Value.ClockShards).SetDueAsync(Owner, due);
+
+    private void Log(DateTimeOffset at, string kind, string detail, string actor)
+    {
+        S.Timeline.Add(new TimelineEntry(S.Timeline.Count == 0 ? 1 : S.Timeline[^1].Sequence + 1, at, kind, detail, actor));
+        if (S.Timeline.Count > TimelineCapacity) S.Timeline.RemoveRange(0, S.Timeline.Count - TimelineCapacity);
+    }
+
+    private void RequireRegistered()
+    {
+        if (!S.Registered) throw CareCoordinationException.NotFound("client_id", $"client {Id} does not exist");
+    }
+
+    private void RequireActive()
+    {
+        RequireRegistered();
+        if (S.Closed) throw CareCoordinationException.Precondition("client_id", $"the case of client {Id} is closed");
+    }
+
+    private ClientView View() => new(Id, S.Region, S.Closed, S.RegisteredAt, S.Profile, S.Consent, S.TeamId, S.LeadWorkerId, S.Assessment,
+        S.Goals.ToList(), S.PlanReviewDue, S.Referrals.ToList(), S.Enrollments.ToList(), S.LastContactAt, S.Appointments.ToList(),
+        S.ConsecutiveMissedAppointments, S.Gaps.Open.ToList(), S.CloseReason, S.ClosedAt);
+}

@@ -1,0 +1,134 @@
+using CareCoordination.Alerts;
+using CareCoordination.CareGaps;
+using CareCoordination.Common;
+
+namespace CareCoordination.Clients;
+
+/// <summary>Everything the service keeps about one person supported. Persisted as the client grain's state.</summary>
+[GenerateSerializer, Alias("cc.client-state")]
+public sealed class ClientState
+{
+    [Id(0)] public string ClientId { get; set; } = "";
+    [Id(1)] public string Region { get; set; } = "";
+    [Id(2)] public bool Registered { get; set; }
+    [Id(3)] public bool Closed { get; set; }
+    [Id(4)] public DateTimeOffset RegisteredAt { get; set; }
+    [Id(5)] public DateTimeOffset? ClosedAt { get; set; }
+    [Id(6)] public ClientProfile Profile { get; set; } = new("", null, [], false, RiskLevel.Standard);
+    [Id(7)] public Consent? Consent { get; set; }
+    [Id(8)] public string? TeamId { get; set; }
+    [Id(9)] public string? LeadWorkerId { get; set; }
+    [Id(10)] public Assessment? Assessment { get; set; }
+    [Id(11)] public List<Goal> Goals { get; set; } = [];
+    [Id(12)] public DateTimeOffset? PlanLastReviewedAt { get; set; }
+    [Id(13)] public DateTimeOffset? PlanReviewDue { get; set; }
+    [Id(14)] public List<Referral> Referrals { get; set; } = [];
+    [Id(15)] public List<Enrollment> Enrollments { get; set; } = [];
+    [Id(16)] public DateTimeOffset? LastContactAt { get; set; }
+    [Id(17)] public List<Appointment> Appointments { get; set; } = [];
+    [Id(18)] public int ConsecutiveMissedAppointments { get; set; }
+    [Id(19)] public DateTimeOffset? LastMissedAt { get; set; }
+    [Id(20)] public GapBook Gaps { get; set; } = new();
+    [Id(21)] public List<TimelineEntry> Timeline { get; set; } = [];
+    [Id(22)] public RequestLog Requests { get; set; } = new();
+    [Id(23)] public string? CloseReason { get; set; }
+    /// <summary>Alerts decided but not yet stored in their feed; flushed after every write and on activation.</summary>
+    [Id(24)] public List<Alert> Outbox { get; set; } = [];
+    [Id(25)] public long NextNumber { get; set; } = 1;
+
+    public bool Active => Registered && !Closed;
+
+    public Referral? FindReferral(string referralId) => Referrals.Find(r => r.ReferralId == referralId);
+}
+
+[GenerateSerializer, Alias("cc.client-profile")]
+public sealed record ClientProfile(
+    [property: Id(0)] string PreferredLanguage,
+    [property: Id(1)] int? BirthYear,
+    [property: Id(2)] IReadOnlyList<Circumstance> Circumstances,
+    [property: Id(3)] bool InterpreterNeeded,
+    [property: Id(4)] RiskLevel Risk);
+
+[GenerateSerializer, Alias("cc.consent")]
+public sealed record Consent(
+    [property: Id(0)] IReadOnlyList<ConsentScope> Scopes,
+    [property: Id(1)] DateTimeOffset GrantedAt,
+    [property: Id(2)] DateTimeOffset? ExpiresAt,
+    [property: Id(3)] string RecordedBy)
+{
+    public bool Allows(ConsentScope scope, DateTimeOffset now) =>
+        Scopes.Contains(scope) && (ExpiresAt is null || now < ExpiresAt);
+}
+
+[GenerateSerializer, Alias("cc.need")]
+public sealed record Need([property: Id(0)] NeedDomain Domain, [property: Id(1)] int Severity);
+
+[GenerateSerializer, Alias("cc.assessment")]
+public sealed record Assessment(
+    [property: Id(0)] DateTimeOffset AssessedAt,
+    [property: Id(1)] DateTimeOffset ReviewDue,
+    [property: Id(2)] IReadOnlyList<Need> Needs,
+    [property: Id(3)] string AssessedBy);
+
+[GenerateSerializer, Alias("cc.goal")]
+public sealed record Goal(
+    [property: Id(0)] string GoalId,
+    [property: Id(1)] NeedDomain Domain,
+    [property: Id(2)] string Title,
+    [property: Id(3)] DateTimeOffset? TargetDate,
+    [property: Id(4)] GoalStatus Status,
+    [property: Id(5)] int Progress,
+    [property: Id(6)] DateTimeOffset UpdatedAt)
+{
+    public bool Open => Status is GoalStatus.NotStarted or GoalStatus.InProgress;
+}
+
+[GenerateSerializer, Alias("cc.referral")]
+public sealed record Referral(
+    [property: Id(0)] string ReferralId,
+    [property: Id(1)] string ProgramId,
+    [property: Id(2)] NeedDomain Domain,
+    [property: Id(3)] ReferralStatus Status,
+    [property: Id(4)] DateTimeOffset SentAt,
+    [property: Id(5)] DateTimeOffset? RespondedAt,
+    [property: Id(6)] DateTimeOffset? EnrolledAt,
+    [property: Id(7)] DateTimeOffset? EndedAt,
+    [property: Id(8)] string ReasonCode,
+    [property: Id(9)] TimeSpan? ProgramResponseSla,
+    [property: Id(10)] string ReferredBy,
+    // What the program has been told of the client's side (Sent or Cancelled): the outbox delivers the difference.
+    [property: Id(11)] ReferralStatus ProgramKnows,
+    // The program's version of its answer last applied here, so a replayed or late update is ignored.
+    [property: Id(12)] long ProgramVersion)
+{
+    /// <summary>The referral still stands for its domain: nobody has said no and it has not ended.</summary>
+    public bool Open => Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted or ReferralStatus.Enrolled;
+}
+
+[GenerateSerializer, Alias("cc.enrollment")]
+public sealed record Enrollment(
+    [property: Id(0)] string ProgramId,
+    [property: Id(1)] string ReferralId,
+    [property: Id(2)] NeedDomain Domain,
+    [property: Id(3)] DateTimeOffset StartedAt,
+    [property: Id(4)] DateTimeOffset? EndedAt,
+    [property: Id(5)] string Outcome)
+{
+    public bool Active => EndedAt is null;
+}
+
+[GenerateSerializer, Alias("cc.appointment")]
+public sealed record Appointment(
+    [property: Id(0)] string AppointmentId,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] AppointmentStatus Status,
+    [property: Id(3)] string WorkerId);
+
+/// <summary>One line of a client's history. Kinds and ids only: the timeline is shown to many workers.</summary>
+[GenerateSerializer, Alias("cc.timeline-entry")]
+public sealed record TimelineEntry(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] DateTimeOffset At,
+    [property: Id(2)] string Kind,
+    [property: Id(3)] string Detail,
+    [property: Id(4)] string Actor);

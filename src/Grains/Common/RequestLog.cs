@@ -1,0 +1,44 @@
+namespace CareCoordination.Common;
+
+/// <summary>
+/// What a grain remembers of the writes it has applied, so a retried request returns the first answer
+/// instead of applying twice. Kept inside the grain's state: it is persisted in the same write as the change.
+/// </summary>
+[GenerateSerializer, Alias("cc.request-log")]
+public sealed class RequestLog
+{
+    // Bounded so a long-lived grain does not grow without end; retries arrive within minutes, not after thousands of writes.
+    public const int Capacity = 512;
+
+    [Id(0)] public Dictionary<string, RequestRecord> Entries { get; set; } = new();
+    [Id(1)] public Queue<string> Order { get; set; } = new();
+
+    /// <summary>The earlier outcome of this request, or null if it is new. Same id with other content is refused.</summary>
+    public RequestRecord? Find(WriteRequest request)
+    {
+        if (!Entries.TryGetValue(request.RequestId, out var record)) return null;
+        if (record.Fingerprint != request.Fingerprint)
+            throw CareCoordinationException.Invalid("request_id",
+                $"request_id '{request.RequestId}' was already used for a different request; use a new request_id for a new write");
+        return record;
+    }
+
+    public void Remember(WriteRequest request, string resultId)
+    {
+        if (Entries.ContainsKey(request.RequestId)) return;
+        Entries[request.RequestId] = new RequestRecord(request.Fingerprint, resultId);
+        Order.Enqueue(request.RequestId);
+        while (Order.Count > Capacity) Entries.Remove(Order.Dequeue());
+    }
+}
+
+[GenerateSerializer, Alias("cc.request-record")]
+public sealed record RequestRecord([property: Id(0)] string Fingerprint, [property: Id(1)] string ResultId);
+
+/// <summary>Identity of a write: the caller's request id and a fingerprint of its content.</summary>
+[GenerateSerializer, Alias("cc.write-request")]
+public sealed record WriteRequest([property: Id(0)] string RequestId, [property: Id(1)] string Fingerprint)
+{
+    public static WriteRequest Of(string requestId, string content) =>
+        new(requestId, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)))[..32]);
+}

@@ -1,0 +1,246 @@
+using CareCoordination.Alerts;
+using CareCoordination.CareGaps;
+using CareCoordination.Clients;
+using CareCoordination.Common;
+using CareCoordination.Regions;
+using Microsoft.Extensions.Options;
+
+namespace CareCoordination.Programs;
+
+[Alias("cc.IProgramGrain")]
+public interface IProgramGrain : ICareGapOwner
+{
+    [Alias("Register")]
+    Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default);
+
+    /// <summary>The program; NOT_FOUND if it was never registered.</summary>
+    [Alias("Get")]
+    Task<ProgramView> GetAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>From a client grain: a referral arrives. Idempotent by referral id.</summary>
+    [Alias("Receive")]
+    Task ReceiveReferralAsync(ReferralNotice notice);
+
+    /// <summary>From a client grain: the referral is withdrawn (case closed). Idempotent.</summary>
+    [Alias("Withdraw")]
+    Task WithdrawReferralAsync(string referralId, DateTimeOffset at);
+
+    [Alias("Respond")]
+    Task<ProgramReferral> RespondAsync(WriteRequest request, string referralId, bool accept, string reasonCode, string actor, CancellationToken cancellationToken = default);
+
+    /// <summary>Enrolls an accepted referral, or puts it on the waitlist when the program is full.</summary>
+    [Alias("Enroll")]
+    Task<ProgramReferral> EnrollAsync(WriteRequest request, string referralId, string actor, CancellationToken cancellationToken = default);
+
+    [Alias("Report")]
+    Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default);
+
+    [Alias("Discharge")]
+    Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor, CancellationToken cancellationToken = default);
+}
+
+[GrainType("program")]
+public sealed class ProgramGrain(
+    [PersistentState("program", "state")] IPersistentState<ProgramState> program,
+    TimeProvider time,
+    IOptions<CareGapOptions> options) : Grain, IProgramGrain
+{
+    private ProgramState S => program.State;
+    private GapOwner Owner => new(GapOwnerKind.Program, this.GetPrimaryKeyString());
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // Finish what a crash may have interrupted: answers not yet told to clients, alerts not yet in the feed.
+        if (S.Registered && (S.Outbox.Count > 0 || S.Referrals.Values.Any(r => r.ClientKnowsVersion < r.Version)))
+            await CommitAsync();
+    }
+
+    public async Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default)
+    {
+        if (S.Requests.Find(request) is null)
+        {
+            if (S.Registered)
+                throw CareCoordinationException.Exists("program_id", $"program {this.GetPrimaryKeyString()} is already registered");
+            await GrainFactory.GetGrain<IRegionGrain>(command.Region).AddAsync(RegionMember.Program, this.GetPrimaryKeyString());
+            S.ProgramId = this.GetPrimaryKeyString();
+            S.Region = command.Region;
+            S.Registered = true;
+            S.RegisteredAt = time.GetUtcNow();
+            S.Name = command.Name;
+            S.Kind = command.Kind;
+            S.Domains = command.Domains.Distinct().ToList();
+            S.Capacity = command.Capacity;
+            S.ResponseSla = command.ResponseSla;
+            S.Coordinators = command.Coordinators.Distinct().ToList();
+            S.Eligibility = command.Eligibility;
+            S.Provider = command.Provider;
+            S.Requests.Remember(request, S.ProgramId);
+            await CommitAsync();
+        }
+        return View();
+    }
+
+    public Task<ProgramView> GetAsync(CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        return Task.FromResult(View());
+    }
+
+    public async Task ReceiveReferralAsync(ReferralNotice notice)
+    {
+        RequireRegistered();
+        if (S.Referrals.ContainsKey(notice.ReferralId)) return;
+        S.Referrals[notice.ReferralId] = new ProgramReferral(notice.ReferralId, notice.ClientId, notice.Domain, ReferralStatus.Sent,
+            time.GetUtcNow(), null, null, null, null, "", 0, 0, notice.SentAt);
+        await CommitAsync();
+    }
+
+    public async Task WithdrawReferralAsync(string referralId, DateTimeOffset at)
+    {
+        if (!S.Referrals.TryGetValue(referralId, out var r) || r.Status is ReferralStatus.Cancelled or ReferralStatus.Completed or ReferralStatus.Declined) return;
+        // The client initiated this: it already knows, so the version it knows moves along too.
+        S.Referrals[referralId] = r with { Status = ReferralStatus.Cancelled, EndedAt = at, Version = r.Version + 1, ClientKnowsVersion = r.Version + 1 };
+        await CommitAsync();
+    }
+
+    public Task<ProgramReferral> RespondAsync(WriteRequest request, string referralId, bool accept, string reasonCode, string actor, CancellationToken cancellationToken = default) =>
+        ChangeReferralAsync(request, referralId, (r, now) =>
+        {
+            if (r.Status != ReferralStatus.Sent)
+                throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} was already answered ({r.Status})");
+            return r with { Status = accept ? ReferralStatus.Accepted : ReferralStatus.Declined, RespondedAt = now, ReasonCode = reasonCode };
+        });
+
+    public Task<ProgramReferral> EnrollAsync(WriteRequest request, string referralId, string actor, CancellationToken cancellationToken = default) =>
+        ChangeReferralAsync(request, referralId, (r, now) =>
+        {
+            if (r.Status is not (ReferralStatus.Accepted or ReferralStatus.Waitlisted))
+                throw CareCoordinationException.Precondition("referral_id",
+                    $"referral {referralId} is {r.Status}; only an accepted or waitlisted referral can be enrolled");
+            if (S.Full)
+                return r.Status == ReferralStatus.Waitlisted
+                    ? throw CareCoordinationException.Precondition("referral_id",
+                        $"program is at capacity ({S.Capacity}); referral {referralId} stays on the waitlist")
+                    : r with { Status = ReferralStatus.Waitlisted, WaitlistedAt = now };
+            return r with { Status = ReferralStatus.Enrolled, EnrolledAt = now };
+        });
+
+    public Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor, CancellationToken cancellationToken = default) =>
+        ChangeReferralAsync(request, referralId, (r, now) =>
+        {
+            if (r.Status != ReferralStatus.Enrolled)
+                throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} is {r.Status}; only an enrolled person can be discharged");
+            return r with { Status = ReferralStatus.Completed, EndedAt = now, ReasonCode = outcome };
+        });
+
+    public Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        return Task.FromResult(new Reports.ProgramReport(S.ProgramId, S.Capacity, S.Enrolled, S.Waitlist.Count(),
+            Reports.ReportMath.Funnel(S.Referrals.Values), Reports.ReportMath.Gaps(S.Gaps.Open, S.Gaps.History, time.GetUtcNow())));
+    }
+
+    public Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        return Task.FromResult<IReadOnlyList<OpenGap>>(S.Gaps.Open.ToList());
+    }
+
+    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        if (S.Requests.Find(request) is not null) return S.Gaps.Find(gapId) ?? S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
+        var now = time.GetUtcNow();
+        var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
+        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, Feed, now, actor));
+        S.Requests.Remember(request, gapId);
+        await CommitAsync();
+        return gap;
+    }
+
+    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        if (S.Requests.Find(request) is not null) return S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
+        var now = time.GetUtcNow();
+        var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
+        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, Feed, now, actor));
+        S.Requests.Remember(request, gapId);
+        await CommitAsync();
+        return gap;
+    }
+
+    public async Task WakeAsync()
+    {
+        if (!S.Registered) { await ScheduleAsync(null); return; }
+        await CommitAsync();
+    }
+
+    private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId, Func<ProgramReferral, DateTimeOffset, ProgramReferral> change)
+    {
+        RequireRegistered();
+        if (!S.Referrals.TryGetValue(referralId, out var current))
+            throw CareCoordinationException.NotFound("referral_id", $"referral {referralId} was not received by program {S.ProgramId}");
+        if (S.Requests.Find(request) is null)
+        {
+            var changed = change(current, time.GetUtcNow());
+            S.Referrals[referralId] = changed with { Version = current.Version + 1 };
+            S.Requests.Remember(request, referralId);
+            await CommitAsync();
+        }
+        return S.Referrals[referralId];
+    }
+
+    private string Feed => AlertFeeds.Program(this.GetPrimaryKeyString());
+
+    /// <summary>Re-evaluates gaps, persists, then delivers to clients and feeds. On a failed write the activation is dropped so memory never runs ahead of storage.</summary>
+    private async Task CommitAsync()
+    {
+        var now = time.GetUtcNow();
+        var t = options.Value.ForProgram(S.ProgramId, S.Region);
+        var changes = CareGapEngine.Reconcile(S.Gaps, ProgramGapRules.Candidates(S, t), now, t, Owner.Prefix);
+        GapKeeping.RecordChanges(changes, Owner, S.Region, Feed, now, S.Outbox);
+        await PersistAsync();
+        await SyncAsync(changes.NextDueAt);
+    }
+
+    private async Task PersistAsync()
+    {
+        try { await program.WriteStateAsync(); }
+        catch { DeactivateOnIdle(); throw; }
+    }
+
+    private async Task SyncAsync(DateTimeOffset? nextDue)
+    {
+        var pending = S.Referrals.Values.Where(r => r.ClientKnowsVersion < r.Version).ToList();
+        var allDelivered = true;
+        var delivered = 0;
+        foreach (var r in pending)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IClientGrain>(r.ClientId)
+                    .ApplyReferralUpdateAsync(new ReferralUpdate(r.ReferralId, r.Status, r.EndedAt ?? r.EnrolledAt ?? r.WaitlistedAt ?? r.RespondedAt ?? r.ReceivedAt, r.ReasonCode, r.Version));
+                S.Referrals[r.ReferralId] = S.Referrals[r.ReferralId] with { ClientKnowsVersion = r.Version };
+                delivered++;
+            }
+            catch (Exception ex) when (ex is not CareCoordinationException) { allDelivered = false; }
+        }
+        var hadOutbox = S.Outbox.Count > 0;
+        allDelivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
+        if (delivered > 0 || hadOutbox) await PersistAsync();
+        // Anything left undelivered makes the owner due now, so the clock retries it.
+        await ScheduleAsync(allDelivered ? nextDue : time.GetUtcNow());
+    }
+
+    private Task ScheduleAsync(DateTimeOffset? due) =>
+        CareGapClockGrain.For(GrainFactory, Owner, options.Value.ClockShards).SetDueAsync(Owner, due);
+
+    private void RequireRegistered()
+    {
+        if (!S.Registered) throw CareCoordinationException.NotFound("program_id", $"program {this.GetPrimaryKeyString()} does not exist");
+    }
+
+    private ProgramView View() => new(S.ProgramId, S.Region, S.Name, S.Kind, S.Domains, S.Capacity, S.Enrolled, S.ResponseSla,
+        S.Coordinators, S.Eligibility, S.Provider, S.Referrals.Values.OrderBy(r => r.ReceivedAt).ToList(), S.Gaps.Open.ToList());
+}

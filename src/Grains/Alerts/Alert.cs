@@ -34,8 +34,9 @@ public sealed record Alert(
     [property: Id(13)] string? Actor,
     [property: Id(14)] string? EscalateToRole)
 {
-    public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, string feedId, DateTimeOffset at, string? actor) =>
-        new($"{gap.GapId}/{kind}".ToLowerInvariant(), 0, feedId, kind, gap.GapId, gap.Rule, gap.Subject, owner, region, gap.Severity,
+    /// <summary>The alert for an event of a gap, in the gap's feed. Its id is stable, so re-delivery de-duplicates.</summary>
+    public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at, string? actor) =>
+        new($"{gap.GapId}/{kind.ToString().ToLowerInvariant()}@{gap.FeedId}", 0, gap.FeedId, kind, gap.GapId, gap.Rule, gap.Subject, owner, region, gap.Severity,
             gap.Action, gap.DueAt, at, actor, kind == AlertKind.Escalated ? "TeamLead" : null);
 }
 
@@ -87,3 +88,7 @@ public sealed record GapOwner([property: Id(0)] GapOwnerKind Kind, [property: Id
         return true;
     }
 }
+
+/// <summary>An open gap together with the grain that holds it.</summary>
+[GenerateSerializer, Alias("cc.owned-gap")]
+public sealed record OwnedGap([property: Id(0)] GapOwner Owner, [property: Id(1)] OpenGap Gap);

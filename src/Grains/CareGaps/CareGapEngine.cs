@@ -18,7 +18,7 @@ public sealed record GapChanges(
 public static class CareGapEngine
 {
     public static GapChanges Reconcile(GapBook book, IEnumerable<GapCandidate> candidates, DateTimeOffset now,
-        CareGapThresholds t, string gapIdPrefix)
+        CareGapThresholds t, string gapIdPrefix, string feedId)
     {
         var all = candidates.ToList();
         // Forget resolutions whose occurrence no longer exists, so the book does not grow and a new occurrence opens.
@@ -41,7 +41,7 @@ public static class CareGapEngine
         foreach (var c in active.Values.OrderBy(c => c.DueAt).ThenBy(c => c.Key, StringComparer.Ordinal))
         {
             if (book.Open.Any(g => g.Key == c.Key)) continue;
-            var gap = new OpenGap($"{gapIdPrefix}g{book.NextGapNumber++}", c.Rule, c.Subject, c.DueAt, now, c.Severity, c.Action);
+            var gap = new OpenGap($"{gapIdPrefix}g{book.NextGapNumber++}", c.Rule, c.Subject, c.DueAt, now, c.Severity, c.Action, FeedId: feedId);
             book.Open.Add(gap);
             opened.Add(gap);
         }

@@ -26,7 +26,9 @@ public sealed record OpenGap(
     [property: Id(6)] string Action,
     [property: Id(7)] DateTimeOffset? AcknowledgedAt = null,
     [property: Id(8)] string? AcknowledgedBy = null,
-    [property: Id(9)] DateTimeOffset? EscalatedAt = null)
+    [property: Id(9)] DateTimeOffset? EscalatedAt = null,
+    // The alert feed that announced the gap; its later events go there too, so the same people see it through.
+    [property: Id(10)] string FeedId = "")
 {
     public string Key => $"{Rule}/{Subject}";
 }

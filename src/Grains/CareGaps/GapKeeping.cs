@@ -9,11 +9,27 @@ namespace CareCoordination.CareGaps;
 /// </summary>
 public static class GapKeeping
 {
-    public static void RecordChanges(GapChanges changes, GapOwner owner, string region, string feedId, DateTimeOffset now, List<Alert> outbox)
+    public static void RecordChanges(GapChanges changes, GapOwner owner, string region, DateTimeOffset now, List<Alert> outbox)
     {
-        foreach (var g in changes.Closed) outbox.Add(Alert.For(g, AlertKind.Closed, owner, region, feedId, now, null));
-        foreach (var g in changes.Opened) outbox.Add(Alert.For(g, AlertKind.Opened, owner, region, feedId, now, null));
-        foreach (var g in changes.Escalated) outbox.Add(Alert.For(g, AlertKind.Escalated, owner, region, feedId, now, null));
+        foreach (var g in changes.Closed) outbox.Add(Alert.For(g, AlertKind.Closed, owner, region, now, null));
+        foreach (var g in changes.Opened) outbox.Add(Alert.For(g, AlertKind.Opened, owner, region, now, null));
+        foreach (var g in changes.Escalated) outbox.Add(Alert.For(g, AlertKind.Escalated, owner, region, now, null));
+    }
+
+    /// <summary>
+    /// The owner's alerts now belong in another feed (a client moved team): open gaps leave the old feed with a
+    /// Closed event and are announced again in the new one, so each team sees exactly the gaps it must act on.
+    /// </summary>
+    public static void MoveOpenGaps(GapBook book, string newFeedId, GapOwner owner, string region, DateTimeOffset now, string actor, List<Alert> outbox)
+    {
+        for (var i = 0; i < book.Open.Count; i++)
+        {
+            var gap = book.Open[i];
+            if (gap.FeedId == newFeedId) continue;
+            outbox.Add(Alert.For(gap, AlertKind.Closed, owner, region, now, actor));
+            book.Open[i] = gap with { FeedId = newFeedId };
+            outbox.Add(Alert.For(book.Open[i], AlertKind.Opened, owner, region, now, actor));
+        }
     }
 
     public static OpenGap Acknowledge(GapBook book, string gapId, string actor, DateTimeOffset now)

@@ -59,6 +59,8 @@ public interface ICareTeamGrain : IGrainWithStringKey
     [Alias("Release")] Task ReleaseClientAsync(string clientId);
     [Alias("Caseload")] Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default);
     [Alias("IsMember")] Task<TeamMember?> FindMemberAsync(string workerId);
+    /// <summary>Open gaps of the clients on the caseload, oldest first.</summary>
+    [Alias("OpenGaps")] Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
     [Alias("Report")] Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default);
 }
 
@@ -163,6 +165,15 @@ public sealed class CareTeamGrain(
     }
 
     public Task<TeamMember?> FindMemberAsync(string workerId) => Task.FromResult(S.Members.Find(m => m.WorkerId == workerId));
+
+    public async Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
+    {
+        RequireCreated();
+        var summaries = await Task.WhenAll(S.Caseload.Keys.Select(id => GrainFactory.GetGrain<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
+        return summaries
+            .SelectMany(s => s.OpenGaps.Select(g => new Alerts.OwnedGap(new Alerts.GapOwner(Alerts.GapOwnerKind.Client, s.ClientId), g)))
+            .OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal).ToList();
+    }
 
     public async Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default)
     {

@@ -250,6 +250,7 @@ public sealed class ClientGrain(
         var now = time.GetUtcNow();
         S.TeamId = teamId;
         S.LeadWorkerId = leadWorkerId;
+        GapKeeping.MoveOpenGaps(S.Gaps, Feed, Owner, S.Region, now, actor, S.Outbox);
         Log(now, "team-assigned", $"team {teamId}, lead {leadWorkerId}", actor);
         await CommitAsync();
         if (previous is not null && previous != teamId)
@@ -272,7 +273,7 @@ public sealed class ClientGrain(
         if (S.Requests.Find(request) is not null) return FindAny(gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, Feed, now, actor));
+        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
         Log(now, "gap-acknowledged", $"{gapId} {gap.Rule}", actor);
         await CompleteAsync(request, gapId);
         return gap;
@@ -284,7 +285,7 @@ public sealed class ClientGrain(
         if (S.Requests.Find(request) is not null) return FindAny(gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, Feed, now, actor));
+        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, now, actor));
         Log(now, "gap-resolved", $"{gapId} {gap.Rule}", actor);
         await CompleteAsync(request, gapId);
         return gap;
@@ -330,8 +331,8 @@ public sealed class ClientGrain(
     private async Task CommitAsync()
     {
         var now = time.GetUtcNow();
-        var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix);
-        GapKeeping.RecordChanges(changes, Owner, S.Region, Feed, now, S.Outbox);
+        var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix, Feed);
+        GapKeeping.RecordChanges(changes, Owner, S.Region, now, S.Outbox);
         foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
         foreach (var g in changes.Closed) Log(now, "gap-closed", $"{g.GapId} {g.Rule}", "system");
         foreach (var g in changes.Escalated) Log(now, "gap-escalated", $"{g.GapId} {g.Rule}", "system");

@@ -152,7 +152,7 @@ public sealed class ProgramGrain(
         if (S.Requests.Find(request) is not null) return S.Gaps.Find(gapId) ?? S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
         var now = time.GetUtcNow();
         var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, Feed, now, actor));
+        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
         S.Requests.Remember(request, gapId);
         await CommitAsync();
         return gap;
@@ -164,7 +164,7 @@ public sealed class ProgramGrain(
         if (S.Requests.Find(request) is not null) return S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
         var now = time.GetUtcNow();
         var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, Feed, now, actor));
+        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, now, actor));
         S.Requests.Remember(request, gapId);
         await CommitAsync();
         return gap;
@@ -198,8 +198,8 @@ public sealed class ProgramGrain(
     {
         var now = time.GetUtcNow();
         var t = options.Value.ForProgram(S.ProgramId, S.Region);
-        var changes = CareGapEngine.Reconcile(S.Gaps, ProgramGapRules.Candidates(S, t), now, t, Owner.Prefix);
-        GapKeeping.RecordChanges(changes, Owner, S.Region, Feed, now, S.Outbox);
+        var changes = CareGapEngine.Reconcile(S.Gaps, ProgramGapRules.Candidates(S, t), now, t, Owner.Prefix, Feed);
+        GapKeeping.RecordChanges(changes, Owner, S.Region, now, S.Outbox);
         await PersistAsync();
         await SyncAsync(changes.NextDueAt);
     }

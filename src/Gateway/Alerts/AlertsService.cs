@@ -1,0 +1,86 @@
+using CareCoordination.Alerts;
+using CareCoordination.Api.V1;
+using CareCoordination.CareGaps;
+using CareCoordination.CareTeams;
+using CareCoordination.Clients;
+using CareCoordination.Gateway.Common;
+using CareCoordination.Programs;
+using Grpc.Core;
+using D = CareCoordination.Common;
+
+namespace CareCoordination.Gateway.Alerts;
+
+public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subscriptions) : Api.V1.Alerts.AlertsBase
+{
+    public const int MaxFeedsPerSubscription = 50;
+
+    public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertEvent> responseStream, ServerCallContext context)
+    {
+        if (request.Feeds.Count == 0) throw Validate.Invalid("feeds", "feeds must name at least one feed, e.g. team:{team_id}");
+        if (request.Feeds.Count > MaxFeedsPerSubscription) throw Validate.Invalid("feeds", $"at most {MaxFeedsPerSubscription} feeds per subscription");
+        var cursors = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (var i = 0; i < request.Feeds.Count; i++)
+        {
+            var f = request.Feeds[i];
+            if (!AlertFeeds.TryParse(f.FeedId, out var kind, out var id))
+                throw Validate.Invalid($"feeds[{i}].feed_id", "feed_id must be team:{team_id}, program:{program_id} or region:{region}");
+            if (f.AfterSequence < 0) throw Validate.Invalid($"feeds[{i}].after_sequence", "after_sequence cannot be negative");
+            if (!cursors.TryAdd(f.FeedId, f.AfterSequence)) throw Validate.Invalid($"feeds[{i}].feed_id", $"feed {f.FeedId} is named twice");
+            // Unknown teams and programs are NOT_FOUND rather than a silent, empty subscription.
+            if (kind == "team") await grains.GetGrain<ICareTeamGrain>(id).GetAsync(context.CancellationToken);
+            if (kind == "program") await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken);
+        }
+        await subscriptions.RunAsync(cursors, a => responseStream.WriteAsync(a.ToProto(), context.CancellationToken), context.CancellationToken);
+    }
+
+    public override async Task<ListOpenGapsResponse> ListOpenGaps(ListOpenGapsRequest request, ServerCallContext context)
+    {
+        var size = Validate.PageSize(request.PageSize);
+        var ct = context.CancellationToken;
+        IReadOnlyList<OwnedGap> gaps = request.ScopeCase switch
+        {
+            ListOpenGapsRequest.ScopeOneofCase.ClientId => Own(GapOwnerKind.Client, request.ClientId,
+                await grains.GetGrain<IClientGrain>(Validate.Key(request.ClientId, "client_id")).GetOpenGapsAsync(ct)),
+            ListOpenGapsRequest.ScopeOneofCase.ProgramId => Own(GapOwnerKind.Program, request.ProgramId,
+                await grains.GetGrain<IProgramGrain>(Validate.Key(request.ProgramId, "program_id")).GetOpenGapsAsync(ct)),
+            ListOpenGapsRequest.ScopeOneofCase.TeamId =>
+                await grains.GetGrain<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetOpenGapsAsync(ct),
+            _ => throw Validate.Invalid("scope", "set one of client_id, team_id or program_id"),
+        };
+        var after = Mapping.FromPageToken(request.PageToken);
+        var start = after is null ? 0 : gaps.ToList().FindIndex(g => g.Gap.GapId == after) + 1;
+        var page = gaps.Skip(start).Take(size).ToList();
+        return new ListOpenGapsResponse
+        {
+            Gaps = { page.Select(g => g.Gap.ToProto(g.Owner)) },
+            NextPageToken = start + page.Count < gaps.Count ? Mapping.PageToken(page[^1].Gap.GapId) : "",
+        };
+    }
+
+    public override async Task<CareGap> Acknowledge(AcknowledgeRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var owner = Owner(request.GapId);
+        var gap = await OwnerGrain(owner).AcknowledgeGapAsync(write, request.GapId, Caller.Actor(context), context.CancellationToken);
+        return gap.ToProto(owner);
+    }
+
+    public override async Task<CareGap> Resolve(ResolveRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var owner = Owner(request.GapId);
+        var gap = await OwnerGrain(owner).ResolveGapAsync(write, request.GapId, Caller.Actor(context), context.CancellationToken);
+        return gap.ToProto(owner);
+    }
+
+    private static IReadOnlyList<OwnedGap> Own(GapOwnerKind kind, string id, IReadOnlyList<OpenGap> gaps) =>
+        gaps.Select(g => new OwnedGap(new GapOwner(kind, id), g)).ToList();
+
+    private static GapOwner Owner(string gapId) =>
+        GapOwner.TryParseGapId(gapId, out var owner) ? owner
+            : throw D.CareCoordinationException.Invalid("gap_id", "gap_id must look like client/{client_id}/g{n} or program/{program_id}/g{n}");
+
+    private ICareGapOwner OwnerGrain(GapOwner owner) => owner.Kind == GapOwnerKind.Client
+        ? grains.GetGrain<IClientGrain>(owner.Id)
+        : grains.GetGrain<IProgramGrain>(owner.Id);
+}

@@ -1,0 +1,61 @@
+using CareCoordination.Api.V1;
+using CareCoordination.CareTeams;
+using CareCoordination.Gateway.Common;
+using Grpc.Core;
+using D = CareCoordination.Common;
+
+namespace CareCoordination.Gateway.CareTeams;
+
+public sealed class CareTeamsService(IGrainFactory grains) : Api.V1.CareTeams.CareTeamsBase
+{
+    private ICareTeamGrain Team(string teamId) => grains.GetGrain<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
+
+    public override async Task<Team> CreateTeam(CreateTeamRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var team = Team(request.TeamId);
+        var view = await team.CreateAsync(write, Validate.Key(request.Region, "region"), Validate.Text(request.Name, "name", 200),
+            Validate.Text(request.Organisation, "organisation", 200), context.CancellationToken);
+        return view.ToProto();
+    }
+
+    public override async Task<Team> AddMember(AddMemberRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var team = Team(request.TeamId);
+        var view = await team.AddMemberAsync(write, Validate.Key(request.WorkerId, "worker_id"),
+            (D.WorkerRole)Validate.Enum(request.Role, "role"), Validate.Text(request.Organisation, "organisation", 200), context.CancellationToken);
+        return view.ToProto();
+    }
+
+    public override async Task<Team> RemoveMember(RemoveMemberRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var team = Team(request.TeamId);
+        return (await team.RemoveMemberAsync(write, Validate.Key(request.WorkerId, "worker_id"), context.CancellationToken)).ToProto();
+    }
+
+    public override async Task<Api.V1.CaseloadEntry> AssignClient(AssignClientRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var team = Team(request.TeamId);
+        var entry = await team.AssignClientAsync(write, Validate.Key(request.ClientId, "client_id"),
+            Validate.Key(request.LeadWorkerId, "lead_worker_id"), Caller.Actor(context), context.CancellationToken);
+        return entry.ToProto();
+    }
+
+    public override async Task<Team> GetTeam(GetTeamRequest request, ServerCallContext context) =>
+        (await Team(request.TeamId).GetAsync(context.CancellationToken)).ToProto();
+
+    public override async Task<GetCaseloadResponse> GetCaseload(GetCaseloadRequest request, ServerCallContext context)
+    {
+        var team = Team(request.TeamId);
+        var page = await team.GetCaseloadAsync(Mapping.FromPageToken(request.PageToken), Validate.PageSize(request.PageSize), context.CancellationToken);
+        return new GetCaseloadResponse
+        {
+            Entries = { page.Entries.Select(e => e.ToProto()) },
+            NextPageToken = Mapping.PageToken(page.NextAfter),
+            Total = page.Total,
+        };
+    }
+}

@@ -1,0 +1,76 @@
+using CareCoordination.Common;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Orleans.Runtime;
+using Orleans.Storage;
+
+namespace CareCoordination.Gateway.Common;
+
+/// <summary>
+/// Turns what went wrong behind the gateway into the gRPC status a caller can act on. Refusals of the domain
+/// name their field; faults of the cluster or storage are UNAVAILABLE (retry with the same request_id);
+/// only a genuine bug is INTERNAL, and its message carries no data, only a trace id to find it in logs.
+/// </summary>
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(request, context); }
+        catch (Exception ex) when (ex is not RpcException) { throw Map(ex, context); }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(request, responseStream, context); }
+        catch (Exception ex) when (ex is not RpcException) { throw Map(ex, context); }
+    }
+
+    private RpcException Map(Exception ex, ServerCallContext context)
+    {
+        var status = ToStatus(ex, context);
+        if (status.StatusCode == StatusCode.Internal)
+            // The exception type and stack only: messages of unexpected exceptions may quote data.
+            logger.LogError("Unexpected {ExceptionType} in {Method}: {StackTrace}", ex.GetType().FullName, context.Method, ex.StackTrace);
+        else if (status.StatusCode == StatusCode.Unavailable)
+            logger.LogWarning("{Method} unavailable: {ExceptionType}", context.Method, ex.GetType().FullName);
+        return new RpcException(status);
+    }
+
+    public static Status ToStatus(Exception ex, ServerCallContext context)
+    {
+        switch (ex)
+        {
+            case CareCoordinationException c:
+                return new Status(c.Kind switch
+                {
+                    ErrorKind.InvalidArgument => StatusCode.InvalidArgument,
+                    ErrorKind.NotFound => StatusCode.NotFound,
+                    ErrorKind.AlreadyExists => StatusCode.AlreadyExists,
+                    ErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
+                    ErrorKind.PermissionDenied => StatusCode.PermissionDenied,
+                    _ => StatusCode.InvalidArgument,
+                }, c.Message);
+            case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
+                return new Status(StatusCode.DeadlineExceeded, "the deadline passed before the call completed; retry with the same request_id");
+            case OperationCanceledException:
+                return new Status(StatusCode.Cancelled, "the call was cancelled");
+            case TimeoutException:
+            case SiloUnavailableException:
+            case OrleansMessageRejectionException:
+            case GatewayTooBusyException:
+            case InconsistentStateException:
+                return Unavailable();
+            case OrleansException when ex.InnerException is not null:
+                return ToStatus(ex.InnerException, context) is { StatusCode: not StatusCode.Internal } inner ? inner : Unavailable();
+            default:
+                return ex.InnerException is { } inner2 && ToStatus(inner2, context) is { StatusCode: not StatusCode.Internal } s
+                    ? s
+                    : new Status(StatusCode.Internal, $"internal error (trace {System.Diagnostics.Activity.Current?.TraceId.ToString() ?? "none"})");
+        }
+    }
+
+    private static Status Unavailable() =>
+        new(StatusCode.Unavailable, "the service is temporarily unavailable; retry with the same request_id");
+}

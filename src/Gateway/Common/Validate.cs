@@ -1,0 +1,78 @@
+using CareCoordination.Common;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace CareCoordination.Gateway.Common;
+
+/// <summary>Checks of request fields. Each failure is INVALID_ARGUMENT naming the field, before anything changes.</summary>
+public static class Validate
+{
+    public const int MaxPageSize = 200;
+    public const int DefaultPageSize = 50;
+    // The range google.protobuf.Timestamp allows: 0001-01-01 to 9999-12-31.
+    private const long MinSeconds = -62135596800;
+    private const long MaxSeconds = 253402300799;
+
+    public static string Key(string value, string field)
+    {
+        Keys.Require(value, field);
+        return value;
+    }
+
+    public static string? OptionalKey(string value, string field) => string.IsNullOrEmpty(value) ? null : Key(value, field);
+
+    public static string Text(string value, string field, int max, bool required = true)
+    {
+        if (required && string.IsNullOrWhiteSpace(value)) throw Invalid(field, $"{field} is required");
+        if (value.Length > max) throw Invalid(field, $"{field} must be at most {max} characters");
+        if (value.Any(char.IsControl)) throw Invalid(field, $"{field} must not contain control characters");
+        return value.Trim();
+    }
+
+    public static T Enum<T>(T value, string field, bool allowZero = false) where T : struct, System.Enum
+    {
+        var number = Convert.ToInt32(value);
+        if (!System.Enum.IsDefined(value)) throw Invalid(field, $"{field} has unknown value {number}");
+        if (!allowZero && number == 0) throw Invalid(field, $"{field} must be set");
+        return value;
+    }
+
+    public static int Range(int value, string field, int min, int max)
+    {
+        if (value < min || value > max) throw Invalid(field, $"{field} must be between {min} and {max}");
+        return value;
+    }
+
+    public static DateTimeOffset Time(Timestamp? value, string field) =>
+        OptionalTime(value, field) ?? throw Invalid(field, $"{field} is required");
+
+    public static DateTimeOffset? OptionalTime(Timestamp? value, string field)
+    {
+        if (value is null) return null;
+        if (value.Nanos is < 0 or > 999_999_999 || value.Seconds < MinSeconds || value.Seconds > MaxSeconds)
+            throw Invalid(field, $"{field} is not a valid timestamp");
+        return value.ToDateTimeOffset();
+    }
+
+    public static int PageSize(int value, string field = "page_size")
+    {
+        if (value == 0) return DefaultPageSize;
+        return Range(value, field, 1, MaxPageSize);
+    }
+
+    /// <summary>The idempotency key of a write: the request_id plus a fingerprint of everything else in the request.</summary>
+    public static WriteRequest Write<T>(T request) where T : IMessage<T>
+    {
+        var field = request.Descriptor.FindFieldByName("request_id")
+            ?? throw new InvalidOperationException($"{request.Descriptor.Name} has no request_id");
+        var requestId = (string)field.Accessor.GetValue(request);
+        if (string.IsNullOrEmpty(requestId)) throw Invalid("request_id", "request_id is required: choose a unique id per write and reuse it on retry");
+        if (requestId.Length > 128 || requestId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            throw Invalid("request_id", "request_id must be at most 128 characters without spaces or control characters");
+        var copy = request.Clone();
+        field.Accessor.Clear(copy);
+        return WriteRequest.Of(requestId, Convert.ToBase64String(copy.ToByteArray()));
+    }
+
+    public static CareCoordinationException Invalid(string field, string message) => CareCoordinationException.Invalid(field, message);
+}

@@ -1,0 +1,76 @@
+using CareCoordination.Alerts;
+using CareCoordination.Gateway.Alerts;
+using CareCoordination.Gateway.CareTeams;
+using CareCoordination.Gateway.Clients;
+using CareCoordination.Gateway.Common;
+using CareCoordination.Gateway.Programs;
+using CareCoordination.Gateway.Reports;
+using CareCoordination.Silo;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Configuration;
+
+namespace CareCoordination.Gateway.Hosting;
+
+/// <summary>How the gateway reaches grains: by co-hosting a silo (one process, the default) or as a client of a cluster.</summary>
+public enum OrleansMode
+{
+    Embedded,
+    Client,
+}
+
+/// <summary>Builds the gateway: the one place where its services, Orleans and Kestrel are wired.</summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        var config = builder.Configuration;
+
+        var mode = config.GetValue("Orleans:Mode", OrleansMode.Embedded);
+        if (mode == OrleansMode.Embedded)
+        {
+            builder.UseOrleans(silo => silo.UseLocalNode(config).AddCareCoordination(config));
+        }
+        else
+        {
+            builder.UseOrleansClient(client =>
+            {
+                client.UseLocalhostClustering(config.GetValue("Orleans:GatewayPort", 30000));
+                client.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = config["Orleans:ClusterId"] ?? "care-coordination";
+                    o.ServiceId = config["Orleans:ServiceId"] ?? "care-coordination";
+                });
+                client.AddMemoryStreams(AlertFeeds.StreamProvider);
+            });
+        }
+
+        builder.Services.Configure<AlertSubscriptionOptions>(config.GetSection(AlertSubscriptionOptions.Section));
+        builder.Services.AddSingleton<AlertSubscriptions>();
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.EnableDetailedErrors = false;
+            o.MaxReceiveMessageSize = 1024 * 1024;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddGrpcHealthChecks().AddCheck("orleans", () => HealthCheckResult.Healthy());
+
+        var app = builder.Build();
+        app.MapGrpcService<ClientsService>();
+        app.MapGrpcService<CareTeamsService>();
+        app.MapGrpcService<ProgramsService>();
+        app.MapGrpcService<AlertsService>();
+        app.MapGrpcService<ReportsService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually listens on (port 0 resolved), once started.</summary>
+    public static IReadOnlyList<string> Addresses(this WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+}

@@ -1,0 +1,91 @@
+using CareCoordination.Api.V1;
+using CareCoordination.Clients;
+using CareCoordination.Gateway.Common;
+using CareCoordination.Programs;
+using CareCoordination.Regions;
+using Grpc.Core;
+using D = CareCoordination.Common;
+
+namespace CareCoordination.Gateway.Programs;
+
+public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.ProgramsBase
+{
+    private static readonly TimeSpan DefaultResponseSla = TimeSpan.FromHours(72);
+
+    private IProgramGrain Program(string programId) => grains.GetGrain<IProgramGrain>(Validate.Key(programId, "program_id"));
+
+    public override async Task<Api.V1.Program> RegisterProgram(RegisterProgramRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var program = Program(request.ProgramId);
+        if (request.Domains.Count == 0) throw Validate.Invalid("domains", "domains must list at least one need domain the program serves");
+        foreach (var d in request.Domains) Validate.Enum(d, "domains");
+        var sla = request.ResponseSla is null ? DefaultResponseSla : request.ResponseSla.ToTimeSpan();
+        if (sla <= TimeSpan.Zero || sla > TimeSpan.FromDays(90)) throw Validate.Invalid("response_sla", "response_sla must be between 0 and 90 days");
+        for (var i = 0; i < request.Coordinators.Count; i++) Validate.Key(request.Coordinators[i], $"coordinators[{i}]");
+        var command = new RegisterProgram(
+            Validate.Key(request.Region, "region"),
+            Validate.Text(request.Name, "name", 200),
+            (D.ProgramKind)Validate.Enum(request.Kind, "kind"),
+            request.Domains.Distinct().Select(d => (D.NeedDomain)d).ToList(),
+            Validate.Range(request.Capacity, "capacity", 1, 100_000),
+            sla,
+            request.Coordinators.ToList(),
+            Validate.Text(request.Eligibility, "eligibility", 1000, required: false),
+            Validate.Text(request.Provider, "provider", 200, required: false));
+        return (await program.RegisterAsync(write, command, context.CancellationToken)).ToProto();
+    }
+
+    public override async Task<Api.V1.Program> GetProgram(GetProgramRequest request, ServerCallContext context) =>
+        (await Program(request.ProgramId).GetAsync(context.CancellationToken)).ToProto();
+
+    public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
+    {
+        var region = grains.GetGrain<IRegionGrain>(Validate.Key(request.Region, "region"));
+        var page = await region.ListAsync(RegionMember.Program, Mapping.FromPageToken(request.PageToken), Validate.PageSize(request.PageSize), context.CancellationToken);
+        var programs = await Task.WhenAll(page.Ids.Select(id => grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken)));
+        return new ListProgramsResponse
+        {
+            Programs = { programs.Select(p => p.ToProto()) },
+            NextPageToken = Mapping.PageToken(page.NextAfter),
+            Total = page.Total,
+        };
+    }
+
+    public override async Task<ReferralResponse> Refer(ReferRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var client = grains.GetGrain<IClientGrain>(Validate.Key(request.ClientId, "client_id"));
+        var command = new Refer(Validate.Key(request.ProgramId, "program_id"), (D.NeedDomain)Validate.Enum(request.Domain, "domain"), Caller.Actor(context));
+        var result = await client.ReferAsync(write, command, context.CancellationToken);
+        var referral = result.Client.Referrals.First(r => r.ReferralId == result.ResultId);
+        return new ReferralResponse { ReferralId = referral.ReferralId, Status = (Api.V1.ReferralStatus)referral.Status };
+    }
+
+    public override async Task<Api.V1.ProgramReferral> RespondToReferral(RespondToReferralRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var program = Program(request.ProgramId);
+        var referralId = Validate.Key(request.ReferralId, "referral_id");
+        var reason = Validate.Text(request.ReasonCode, "reason_code", 100, required: !request.Accept);
+        var result = await program.RespondAsync(write, referralId, request.Accept, reason, Caller.Actor(context), context.CancellationToken);
+        return result.ToProto(request.ProgramId);
+    }
+
+    public override async Task<Api.V1.ProgramReferral> Enroll(EnrollRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var program = Program(request.ProgramId);
+        var result = await program.EnrollAsync(write, Validate.Key(request.ReferralId, "referral_id"), Caller.Actor(context), context.CancellationToken);
+        return result.ToProto(request.ProgramId);
+    }
+
+    public override async Task<Api.V1.ProgramReferral> Discharge(DischargeRequest request, ServerCallContext context)
+    {
+        var write = Validate.Write(request);
+        var program = Program(request.ProgramId);
+        var result = await program.DischargeAsync(write, Validate.Key(request.ReferralId, "referral_id"),
+            Validate.Text(request.Outcome, "outcome", 100), Caller.Actor(context), context.CancellationToken);
+        return result.ToProto(request.ProgramId);
+    }
+}

@@ -1,5 +1,6 @@
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
+using CareCoordination.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,7 +25,7 @@ public static class SiloHosting
             o.ServiceId = configuration["Orleans:ServiceId"] ?? "care-coordination";
         });
         silo.Services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
-        silo.Services.TryAddSingleton(TimeProvider.System);
+        silo.Services.TryAddSingleton(CareClock.System);
 
         silo.AddMemoryGrainStorage(StateStorage);
         silo.AddMemoryGrainStorage(AlertStorage);

@@ -33,7 +33,7 @@ public static class DemoCommand
                 ["Alerts:CatchUpInterval"] = "00:00:01",
                 ["Logging:LogLevel:Default"] = "Warning",
             });
-            b.Services.AddSingleton<TimeProvider>(clock);
+            b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
         });
         await app.StartAsync();
         var address = app.Addresses()[0];

@@ -1,5 +1,6 @@
 using CareCoordination.Alerts;
 using CareCoordination.Clients;
+using CareCoordination.Common;
 using CareCoordination.Programs;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -57,7 +58,7 @@ public sealed record DueEntry([property: Id(0)] GapOwner Owner, [property: Id(1)
 [GrainType("care-gap-clock")]
 public sealed class CareGapClockGrain(
     [PersistentState("clock", "state")] IPersistentState<CareGapClockState> clock,
-    TimeProvider time,
+    CareClock time,
     IOptions<CareGapOptions> options,
     ILogger<CareGapClockGrain> logger) : Grain, ICareGapClockGrain, IRemindable
 {

@@ -67,7 +67,7 @@ public interface ICareTeamGrain : IGrainWithStringKey
 [GrainType("care-team")]
 public sealed class CareTeamGrain(
     [PersistentState("team", "state")] IPersistentState<CareTeamState> team,
-    TimeProvider time) : Grain, ICareTeamGrain
+    CareClock time) : Grain, ICareTeamGrain
 {
     private CareTeamState S => team.State;
     private string Id => this.GetPrimaryKeyString();

@@ -34,7 +34,7 @@ public interface IClientGrain : ICareGapOwner
 [GrainType("client")]
 public sealed class ClientGrain(
     [PersistentState("client", "state")] IPersistentState<ClientState> client,
-    TimeProvider time,
+    CareClock time,
     IOptions<CareGapOptions> options) : Grain, IClientGrain
 {
     private const int TimelineCapacity = 2000;
@@ -250,7 +250,6 @@ public sealed class ClientGrain(
         var now = time.GetUtcNow();
         S.TeamId = teamId;
         S.LeadWorkerId = leadWorkerId;
-        GapKeeping.MoveOpenGaps(S.Gaps, Feed, Owner, S.Region, now, actor, S.Outbox);
         Log(now, "team-assigned", $"team {teamId}, lead {leadWorkerId}", actor);
         await CommitAsync();
         if (previous is not null && previous != teamId)
@@ -333,6 +332,8 @@ public sealed class ClientGrain(
         var now = time.GetUtcNow();
         var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix, Feed);
         GapKeeping.RecordChanges(changes, Owner, S.Region, now, S.Outbox);
+        // After a team change, gaps still open follow the client to the new team's feed.
+        GapKeeping.MoveOpenGaps(S.Gaps, Feed, Owner, S.Region, now, "system", S.Outbox);
         foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
         foreach (var g in changes.Closed) Log(now, "gap-closed", $"{g.GapId} {g.Rule}", "system");
         foreach (var g in changes.Escalated) Log(now, "gap-escalated", $"{g.GapId} {g.Rule}", "system");

@@ -42,7 +42,7 @@ public interface IProgramGrain : ICareGapOwner
 [GrainType("program")]
 public sealed class ProgramGrain(
     [PersistentState("program", "state")] IPersistentState<ProgramState> program,
-    TimeProvider time,
+    CareClock time,
     IOptions<CareGapOptions> options) : Grain, IProgramGrain
 {
     private ProgramState S => program.State;

@@ -19,11 +19,6 @@ public static class SiloHosting
 
     public static ISiloBuilder AddCareCoordination(this ISiloBuilder silo, IConfiguration configuration)
     {
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = configuration["Orleans:ClusterId"] ?? "care-coordination";
-            o.ServiceId = configuration["Orleans:ServiceId"] ?? "care-coordination";
-        });
         silo.Services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
         silo.Services.TryAddSingleton(CareClock.System);
 
@@ -40,6 +35,11 @@ public static class SiloHosting
     {
         var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
         var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = configuration["Orleans:ClusterId"] ?? "care-coordination";
+            o.ServiceId = configuration["Orleans:ServiceId"] ?? "care-coordination";
+        });
         return silo.UseLocalhostClustering(siloPort, gatewayPort);
     }
 }

@@ -51,7 +51,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
                     ErrorKind.FailedPrecondition => StatusCode.FailedPrecondition,
                     ErrorKind.PermissionDenied => StatusCode.PermissionDenied,
                     _ => StatusCode.InvalidArgument,
-                }, c.Message);
+                }, NameField(c));
             case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
                 return new Status(StatusCode.DeadlineExceeded, "the deadline passed before the call completed; retry with the same request_id");
             case OperationCanceledException:
@@ -70,6 +70,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
                     : new Status(StatusCode.Internal, $"internal error (trace {System.Diagnostics.Activity.Current?.TraceId.ToString() ?? "none"})");
         }
     }
+
+    /// <summary>Every refusal names the field it concerns, so a caller knows what to fix.</summary>
+    private static string NameField(CareCoordinationException c) =>
+        string.IsNullOrEmpty(c.Field) || c.Message.Contains(c.Field, StringComparison.Ordinal) ? c.Message : $"{c.Field}: {c.Message}";
 
     private static Status Unavailable() =>
         new(StatusCode.Unavailable, "the service is temporarily unavailable; retry with the same request_id");

@@ -1,0 +1,131 @@
+using CareCoordination.Api.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+
+namespace CareCoordination.Tests.Gateway;
+
+[Collection(GatewayCollection.Name)]
+public sealed class AlertsApiTests(GatewayFixture gateway)
+{
+    private AsyncServerStreamingCall<AlertEvent> Subscribe(string feed, long after = 0) =>
+        gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = feed, AfterSequence = after } } }, GatewayFixture.As("cm-ana"));
+
+    private static async Task<AlertEvent> NextAsync(AsyncServerStreamingCall<AlertEvent> call, Func<AlertEvent, bool>? match = null)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        while (await call.ResponseStream.MoveNext(timeout.Token))
+            if (match is null || match(call.ResponseStream.Current)) return call.ResponseStream.Current;
+        throw new InvalidOperationException("the subscription ended");
+    }
+
+    /// <summary>Consent ending within 14 days opens ConsentExpiring at once; renewed consent without end closes it.</summary>
+    private Task ConsentAsync(string clientId, bool expiringSoon) => gateway.Clients.RecordConsentAsync(new RecordConsentRequest
+    {
+        RequestId = TestKeys.Request(), ClientId = clientId, Scopes = { ConsentScope.CareTeam },
+        ExpiresAt = expiringSoon ? Timestamp.FromDateTimeOffset(gateway.Clock.GetUtcNow().AddDays(5)) : null,
+    }, GatewayFixture.As("cm-ana")).ResponseAsync;
+
+    [Fact]
+    public async Task An_alert_raised_while_subscribed_arrives_live()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync();
+        using var call = Subscribe($"team:{s.TeamId}");
+
+        await ConsentAsync(id, expiringSoon: true);
+
+        var alert = await NextAsync(call, a => a.Gap.Rule == CareGapRule.ConsentExpiring);
+        Assert.Equal(AlertKind.Opened, alert.Kind);
+        Assert.Equal(id, alert.Gap.ClientId);
+        Assert.Equal($"team:{s.TeamId}", alert.FeedId);
+        Assert.Equal(alert.Gap.GapId, alert.AcknowledgeGapId);
+        Assert.False(string.IsNullOrEmpty(alert.Gap.Action));
+    }
+
+    [Fact]
+    public async Task After_a_disconnect_alerts_raised_meanwhile_arrive_on_resubscribe_exactly_once_then_live()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var clients = new[] { await s.ClientAsync(), await s.ClientAsync(), await s.ClientAsync() };
+        long last;
+        using (var first = Subscribe($"team:{s.TeamId}"))
+        {
+            await ConsentAsync(clients[0], expiringSoon: true);
+            last = (await NextAsync(first, a => a.Gap.Rule == CareGapRule.ConsentExpiring)).Sequence;
+        }
+
+        // Disconnected: three opened and one closed while nobody listens.
+        await ConsentAsync(clients[1], expiringSoon: true);
+        await ConsentAsync(clients[2], expiringSoon: true);
+        await ConsentAsync(clients[0], expiringSoon: false);
+        var raised = (await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId })).Gaps
+            .Where(g => g.Rule == CareGapRule.ConsentExpiring).Select(g => g.GapId).ToList();
+        Assert.Equal(2, raised.Count);
+
+        using var resumed = Subscribe($"team:{s.TeamId}", after: last);
+        var replayed = new List<AlertEvent>();
+        for (var i = 0; i < 3; i++) replayed.Add(await NextAsync(resumed));
+        await ConsentAsync(clients[1], expiringSoon: false);
+        var live = await NextAsync(resumed);
+
+        Assert.Equal([last + 1, last + 2, last + 3, last + 4], replayed.Append(live).Select(a => a.Sequence));
+        Assert.Equal(4, replayed.Append(live).Select(a => a.AlertId).Distinct().Count());
+        Assert.Equal(raised.Order(), replayed.Where(a => a.Kind == AlertKind.Opened).Select(a => a.Gap.GapId).Order());
+        Assert.Equal(AlertKind.Closed, replayed[2].Kind);
+        Assert.Equal((AlertKind.Closed, clients[1]), (live.Kind, live.Gap.ClientId));
+    }
+
+    [Fact]
+    public async Task A_time_based_gap_reaches_the_subscriber_when_the_clock_passes_its_threshold()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync(risk: RiskLevel.High);
+        await gateway.Clients.RecordContactAsync(new RecordContactRequest { RequestId = TestKeys.Request(), ClientId = id, Kind = ContactKind.Phone }, s.Worker);
+        using var call = Subscribe($"team:{s.TeamId}");
+
+        gateway.Clock.Advance(TimeSpan.FromDays(14));
+
+        var alert = await NextAsync(call, a => a.Gap.ClientId == id && a.Gap.Rule == CareGapRule.NoRecentContact);
+        Assert.Equal(GapSeverity.Urgent, alert.Gap.Severity);
+    }
+
+    [Fact]
+    public async Task Acknowledging_and_resolving_a_gap_are_events_on_the_feed_and_change_the_open_gaps()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync();
+        await ConsentAsync(id, expiringSoon: true);
+        var gap = Assert.Single((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { ClientId = id })).Gaps);
+        using var call = Subscribe($"team:{s.TeamId}");
+        var ackRequest = new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = gap.GapId };
+
+        var acked = await gateway.Alerts.AcknowledgeAsync(ackRequest, s.Worker);
+        var ackedAgain = await gateway.Alerts.AcknowledgeAsync(ackRequest, s.Worker);
+        Assert.Equal("cm-ana", acked.AcknowledgedBy);
+        Assert.Equal(acked, ackedAgain);
+        var ackEvent = await NextAsync(call, a => a.Kind == AlertKind.Acknowledged);
+        Assert.Equal(("cm-ana", gap.GapId), (ackEvent.Actor, ackEvent.Gap.GapId));
+
+        await gateway.Alerts.ResolveAsync(new ResolveRequest { RequestId = TestKeys.Request(), GapId = gap.GapId }, s.Worker);
+        Assert.Equal(AlertKind.Resolved, (await NextAsync(call, a => a.Kind == AlertKind.Resolved)).Kind);
+        Assert.Empty((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId })).Gaps);
+
+        var again = await Assert.ThrowsAsync<RpcException>(() =>
+            gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = gap.GapId }, s.Worker).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, again.StatusCode);
+        Assert.Contains("already closed", again.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Unassigned_clients_alert_the_region_intake_and_open_gaps_page()
+    {
+        var s = new ApiScenario(gateway);
+        using var call = Subscribe($"region:{s.Region}");
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++) ids.Add(await s.ClientAsync(assign: false, consent: false));
+
+        var seen = new HashSet<string>();
+        while (seen.Count < 3) seen.Add((await NextAsync(call, a => a.Gap.Rule == CareGapRule.NoLeadWorker)).Gap.ClientId);
+        Assert.Equal(ids.Order(), seen.Order());
+    }
+}

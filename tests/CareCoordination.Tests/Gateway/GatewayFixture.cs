@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.Sockets;
+using CareCoordination.Api.V1;
+
+using CareCoordination.Gateway.Hosting;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CareCoordination.Tests.Gateway;
+
+/// <summary>The real gateway, in its embedded mode, on a loopback port; tests call it over gRPC.</summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 2, 2, 9, 0, 0, TimeSpan.Zero));
+    public WebApplication App { get; private set; } = null!;
+    public GrpcChannel Channel { get; private set; } = null!;
+    public string Address { get; private set; } = "";
+
+    public Api.V1.Clients.ClientsClient Clients => new(Channel);
+    public Api.V1.CareTeams.CareTeamsClient Teams => new(Channel);
+    public Api.V1.Programs.ProgramsClient Programs => new(Channel);
+    public Api.V1.Alerts.AlertsClient Alerts => new(Channel);
+    public Api.V1.Reports.ReportsClient Reports => new(Channel);
+
+    public static Metadata As(string worker) => new() { { "x-worker-id", worker } };
+
+    public async Task InitializeAsync()
+    {
+        App = GatewayApp.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
+                ["Orleans:SiloPort"] = FreePort().ToString(),
+                ["Orleans:GatewayPort"] = FreePort().ToString(),
+                ["CareGaps:ClockTick"] = "00:00:00.100",
+                ["Alerts:CatchUpInterval"] = "00:00:00.500",
+            });
+            b.Logging.SetMinimumLevel(LogLevel.Warning);
+            b.Services.AddSingleton(new CareCoordination.Common.CareClock(Clock));
+        });
+        await App.StartAsync();
+        Address = App.Addresses().Single();
+        Channel = GrpcChannel.ForAddress(Address);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Channel.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}
+
+/// <summary>A region built over the public API: a team with a case manager and team lead, a program, helpers for clients.</summary>
+public sealed class ApiScenario(GatewayFixture gateway)
+{
+    public string Region { get; } = TestKeys.New("region");
+    public string TeamId { get; } = TestKeys.New("team");
+    public string ProgramId { get; } = TestKeys.New("prog");
+    public Metadata Worker { get; } = GatewayFixture.As("cm-ana");
+
+    public async Task<ApiScenario> WithTeamAsync()
+    {
+        await gateway.Teams.CreateTeamAsync(new CreateTeamRequest { RequestId = TestKeys.Request(), TeamId = TeamId, Region = Region, Name = "North", Organisation = "city" }, Worker);
+        await gateway.Teams.AddMemberAsync(new AddMemberRequest { RequestId = TestKeys.Request(), TeamId = TeamId, WorkerId = "cm-ana", Role = WorkerRole.CaseManager, Organisation = "city" }, Worker);
+        await gateway.Teams.AddMemberAsync(new AddMemberRequest { RequestId = TestKeys.Request(), TeamId = TeamId, WorkerId = "tl-marco", Role = WorkerRole.TeamLead, Organisation = "city" }, Worker);
+        return this;
+    }
+
+    public async Task<ApiScenario> WithProgramAsync(int capacity = 5)
+    {
+        await gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        {
+            RequestId = TestKeys.Request(), ProgramId = ProgramId, Region = Region, Name = "Housing First", Kind = ProgramKind.HousingFirst,
+            Domains = { NeedDomain.Housing }, Capacity = capacity,
+        }, Worker);
+        return this;
+    }
+
+    public async Task<string> ClientAsync(bool assign = true, bool consent = true, RiskLevel risk = RiskLevel.Standard)
+    {
+        var id = TestKeys.New("c");
+        await gateway.Clients.RegisterClientAsync(new RegisterClientRequest
+        {
+            RequestId = TestKeys.Request(), ClientId = id, Region = Region,
+            Profile = new Profile { PreferredLanguage = "es", Risk = risk, Circumstances = { Circumstance.Migration } },
+        }, Worker);
+        if (consent)
+            await gateway.Clients.RecordConsentAsync(new RecordConsentRequest
+            {
+                RequestId = TestKeys.Request(), ClientId = id, Scopes = { ConsentScope.CareTeam, ConsentScope.ReferredPrograms },
+            }, Worker);
+        if (assign)
+            await gateway.Teams.AssignClientAsync(new AssignClientRequest { RequestId = TestKeys.Request(), TeamId = TeamId, ClientId = id, LeadWorkerId = "cm-ana" }, Worker);
+        return id;
+    }
+}

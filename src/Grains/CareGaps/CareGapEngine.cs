@@ -32,7 +32,15 @@ public static class CareGapEngine
         var closed = new List<OpenGap>();
         foreach (var gap in book.Open.ToList())
         {
-            if (active.ContainsKey(gap.Key)) continue;
+            if (active.TryGetValue(gap.Key, out var current))
+            {
+                // Still open, but the occurrence moved (a third missed appointment, risk raised to high): keep the
+                // gap's identity and acknowledgement, take the current due time, severity and wording, so a
+                // worker's resolution applies to what is true now.
+                if (current.DueAt != gap.DueAt || current.Severity != gap.Severity || current.Action != gap.Action)
+                    book.Open[book.Open.IndexOf(gap)] = gap with { DueAt = current.DueAt, Severity = current.Severity, Action = current.Action };
+                continue;
+            }
             book.Close(gap, now, GapClosure.ConditionEnded);
             closed.Add(gap);
         }

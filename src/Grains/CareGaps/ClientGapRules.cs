@@ -48,7 +48,7 @@ public static class ClientGapRules
         where r.Status is ReferralStatus.Declined or ReferralStatus.Cancelled
         group r by r.Domain into byDomain
         where !HasSupport(s, byDomain.Key, includeGoals: false)
-        let last = byDomain.Max(r => r.RespondedAt ?? r.EndedAt ?? r.SentAt)
+        let last = byDomain.Max(r => (r.Status == ReferralStatus.Cancelled ? r.EndedAt : r.RespondedAt) ?? r.RespondedAt ?? r.SentAt)
         select new GapCandidate(CareGapRule.ReferralDeadEnd, byDomain.Key.ToString(), last + t.ReferralDeadEnd, null, GapSeverity.Warning,
             $"Find another route for {byDomain.Key}: the referral was declined or cancelled and nothing else is in place");
 

@@ -1,45 +1,159 @@
+using System.Net;
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
 using CareCoordination.Common;
+using CareCoordination.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Npgsql;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
 
 namespace CareCoordination.Silo;
 
 /// <summary>
-/// The one place a silo is configured: used by the Silo program, by the gateway's embedded mode and by tests.
+/// The one place a silo (and a gateway's cluster client) is configured: used by the Silo program, by the
+/// gateway's embedded mode and by tests.
 /// </summary>
 public static class SiloHosting
 {
-    /// <summary>Grain state, alert feeds, stream pub-sub and reminders.</summary>
+    /// <summary>Grain state of clients, teams, programs, regions and clock shards.</summary>
     public const string StateStorage = "state";
-    public const string AlertStorage = "alerts";
+    private const string PubSubStorage = "PubSubStore";
+    private const string Npgsql = "Npgsql";
 
+    public static StorageOptions Storage(this IConfiguration configuration) =>
+        configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+
+    /// <summary>Grains, storage, streams, reminders and the care-gap clock.</summary>
     public static ISiloBuilder AddCareCoordination(this ISiloBuilder silo, IConfiguration configuration)
     {
         silo.Services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
         silo.Services.TryAddSingleton(CareClock.System);
+        silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CareGapClockStartup>();
 
-        silo.AddMemoryGrainStorage(StateStorage);
-        silo.AddMemoryGrainStorage(AlertStorage);
-        silo.AddMemoryGrainStorage("PubSubStore");
-        silo.UseInMemoryReminderService();
+        var storage = configuration.Storage();
+        switch (storage.Provider)
+        {
+            case StorageProvider.Memory:
+                silo.AddMemoryGrainStorage(StateStorage);
+                silo.Services.AddSingleton<IAlertFeedStore, MemoryAlertFeedStore>();
+                silo.UseInMemoryReminderService();
+                break;
+            case StorageProvider.Sqlite:
+                silo.Services.AddSingleton(_ => new SqliteDatabase(storage.SqlitePath));
+                silo.Services.AddGrainStorage(StateStorage, (sp, _) => new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>()));
+                silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
+                // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
+                silo.UseInMemoryReminderService();
+                break;
+            case StorageProvider.Postgres:
+                var cs = RequirePostgres(storage);
+                silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PostgresSchemaStartup(cs));
+                silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+                silo.Services.AddSingleton<IAlertFeedStore, PostgresAlertFeedStore>();
+                silo.AddAdoNetGrainStorage(StateStorage, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+                silo.AddAdoNetGrainStorage(PubSubStorage, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+                silo.UseAdoNetReminderService(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+                break;
+        }
+        if (storage.Provider != StorageProvider.Postgres) silo.AddMemoryGrainStorage(PubSubStorage);
         silo.AddMemoryStreams(AlertFeeds.StreamProvider);
         return silo;
     }
 
-    /// <summary>A single local silo on loopback: the embedded default, and the separate Silo process for development.</summary>
-    public static ISiloBuilder UseLocalNode(this ISiloBuilder silo, IConfiguration configuration)
+    /// <summary>
+    /// Membership: PostgreSQL when storage is PostgreSQL (a real cluster), otherwise a single node on loopback.
+    /// </summary>
+    public static ISiloBuilder UseCareCoordinationClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
         var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
         var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = configuration["Orleans:ClusterId"] ?? "care-coordination";
-            o.ServiceId = configuration["Orleans:ServiceId"] ?? "care-coordination";
-        });
-        return silo.UseLocalhostClustering(siloPort, gatewayPort);
+        silo.Configure<ClusterOptions>(o => Identify(o, configuration));
+        var storage = configuration.Storage();
+        if (storage.Provider != StorageProvider.Postgres) return silo.UseLocalhostClustering(siloPort, gatewayPort);
+
+        var cs = RequirePostgres(storage);
+        silo.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+        silo.ConfigureEndpoints(IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1"), siloPort, gatewayPort, listenOnAnyHostAddress: false);
+        silo.Configure<ClusterMembershipOptions>(o => TuneFailureDetection(o, configuration));
+        return silo;
     }
+
+    /// <summary>The gateway as an Orleans client of a separate cluster.</summary>
+    public static IClientBuilder UseCareCoordinationCluster(this IClientBuilder client, IConfiguration configuration)
+    {
+        client.Configure<ClusterOptions>(o => Identify(o, configuration));
+        var storage = configuration.Storage();
+        if (storage.Provider == StorageProvider.Postgres)
+        {
+            var cs = RequirePostgres(storage);
+            client.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+            // Learn quickly about silos that joined or died, so calls stop going to a dead one.
+            client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
+        }
+        else
+        {
+            client.UseLocalhostClustering(configuration.GetValue("Orleans:GatewayPort", 30000));
+        }
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(15)));
+        client.AddMemoryStreams(AlertFeeds.StreamProvider);
+        return client;
+    }
+
+    /// <summary>
+    /// Failure detection tuned for a cluster on one site with a fast network: a silo that stops answering is
+    /// probed every second (ProbeTimeout 1 s); three missed probes make a suspicion (vs 3 × 5 s by default) and
+    /// two suspecting silos declare it dead, so a crashed silo is out in a few seconds rather than ~30 s, while a
+    /// single slow probe (GC pause, busy core) does not evict a healthy silo. Overridable under
+    /// "Orleans:Membership" with the names of <see cref="ClusterMembershipOptions"/>.
+    /// </summary>
+    private static void TuneFailureDetection(ClusterMembershipOptions o, IConfiguration configuration)
+    {
+        o.ProbeTimeout = TimeSpan.FromSeconds(1);
+        o.NumMissedProbesLimit = 3;
+        o.NumVotesForDeathDeclaration = 2;
+        o.TableRefreshTimeout = TimeSpan.FromSeconds(2);
+        o.IAmAliveTablePublishTimeout = TimeSpan.FromSeconds(5);
+        o.DeathVoteExpirationTimeout = TimeSpan.FromSeconds(30);
+        configuration.GetSection("Orleans:Membership").Bind(o);
+    }
+
+    private static void Identify(ClusterOptions o, IConfiguration configuration)
+    {
+        o.ClusterId = configuration["Orleans:ClusterId"] ?? "care-coordination";
+        o.ServiceId = configuration["Orleans:ServiceId"] ?? "care-coordination";
+    }
+
+    private static string RequirePostgres(StorageOptions storage) =>
+        string.IsNullOrWhiteSpace(storage.PostgresConnectionString)
+            ? throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions),
+                ["Storage:Provider is Postgres but Storage:PostgresConnectionString is empty"])
+            : storage.PostgresConnectionString;
+}
+
+/// <summary>Applies the schema before membership, storage or reminders touch the database.</summary>
+internal sealed class PostgresSchemaStartup(string connectionString) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(PostgresSchemaStartup), ServiceLifecycleStage.First, ct => PostgresSchema.MigrateAsync(connectionString, ct));
+}
+
+/// <summary>
+/// Activates every clock shard once the silo is up, so time-based gaps keep firing after a restart even where
+/// no durable reminder brings the shards back (the embedded mode) and before the first reminder tick elsewhere.
+/// </summary>
+internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGapOptions> options) : ILifecycleParticipant<ISiloLifecycle>
+{
+    public void Participate(ISiloLifecycle lifecycle) =>
+        lifecycle.Subscribe(nameof(CareGapClockStartup), ServiceLifecycleStage.Active, cancellation =>
+        {
+            // Not awaited: start-up does not wait on grain calls; a shard that fails here is woken by its next use.
+            for (var shard = 0; shard < options.Value.ClockShards; shard++)
+                grains.GetGrain<ICareGapClockGrain>(shard).PendingCountAsync().ContinueWith(t => t.Exception, TaskScheduler.Default);
+            return Task.CompletedTask;
+        });
 }

@@ -1,4 +1,3 @@
-using CareCoordination.Alerts;
 using CareCoordination.Gateway.Alerts;
 using CareCoordination.Gateway.CareTeams;
 using CareCoordination.Gateway.Clients;
@@ -9,7 +8,6 @@ using CareCoordination.Silo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Orleans.Configuration;
 
 namespace CareCoordination.Gateway.Hosting;
 
@@ -32,20 +30,11 @@ public static class GatewayApp
         var mode = config.GetValue("Orleans:Mode", OrleansMode.Embedded);
         if (mode == OrleansMode.Embedded)
         {
-            builder.UseOrleans(silo => silo.UseLocalNode(config).AddCareCoordination(config));
+            builder.UseOrleans(silo => silo.UseCareCoordinationClustering(config).AddCareCoordination(config));
         }
         else
         {
-            builder.UseOrleansClient(client =>
-            {
-                client.UseLocalhostClustering(config.GetValue("Orleans:GatewayPort", 30000));
-                client.Configure<ClusterOptions>(o =>
-                {
-                    o.ClusterId = config["Orleans:ClusterId"] ?? "care-coordination";
-                    o.ServiceId = config["Orleans:ServiceId"] ?? "care-coordination";
-                });
-                client.AddMemoryStreams(AlertFeeds.StreamProvider);
-            });
+            builder.UseOrleansClient(client => client.UseCareCoordinationCluster(config));
         }
 
         builder.Services.Configure<AlertSubscriptionOptions>(config.GetSection(AlertSubscriptionOptions.Section));

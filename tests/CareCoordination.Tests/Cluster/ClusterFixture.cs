@@ -30,6 +30,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static IConfiguration TestConfiguration() => new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
     {
         ["CareGaps:ClockTick"] = "00:00:00.100",
+        ["Storage:Provider"] = "Memory",
     }).Build();
 
     private sealed class SiloConfigurator : ISiloConfigurator

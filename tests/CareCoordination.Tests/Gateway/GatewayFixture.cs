@@ -31,7 +31,15 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        App = GatewayApp.Build([], b =>
+        App = await StartAsync(Clock, new() { ["Storage:Provider"] = "Memory" });
+        Address = App.Addresses().Single();
+        Channel = GrpcChannel.ForAddress(Address);
+    }
+
+    /// <summary>Starts a gateway in embedded mode on free loopback ports with the given care clock and settings.</summary>
+    public static async Task<WebApplication> StartAsync(FakeTimeProvider clock, Dictionary<string, string?> settings)
+    {
+        var app = GatewayApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
@@ -40,13 +48,12 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["Orleans:GatewayPort"] = FreePort().ToString(),
                 ["CareGaps:ClockTick"] = "00:00:00.100",
                 ["Alerts:CatchUpInterval"] = "00:00:00.500",
-            });
+            }.Concat(settings));
             b.Logging.SetMinimumLevel(LogLevel.Warning);
-            b.Services.AddSingleton(new CareCoordination.Common.CareClock(Clock));
+            b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
         });
-        await App.StartAsync();
-        Address = App.Addresses().Single();
-        Channel = GrpcChannel.ForAddress(Address);
+        await app.StartAsync();
+        return app;
     }
 
     public async Task DisposeAsync()

@@ -1,0 +1,93 @@
+using Microsoft.Data.Sqlite;
+
+namespace CareCoordination.Silo.Storage;
+
+/// <summary>
+/// The embedded mode's local database file. Its schema is versioned like the PostgreSQL one: each numbered
+/// step runs once, in order, recorded in cc_schema_version.
+/// </summary>
+public sealed class SqliteDatabase
+{
+    private static readonly (int Version, string Name, string Sql)[] Migrations =
+    [
+        (1, "grain state and alert feeds", """
+            CREATE TABLE grain_state (
+                state_name TEXT NOT NULL,
+                grain_id   TEXT NOT NULL,
+                etag       TEXT NOT NULL,
+                payload    BLOB NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (state_name, grain_id)
+            );
+            CREATE TABLE cc_alert (
+                feed_id   TEXT    NOT NULL,
+                sequence  INTEGER NOT NULL,
+                alert_id  TEXT    NOT NULL,
+                payload   TEXT    NOT NULL,
+                stored_at TEXT    NOT NULL,
+                PRIMARY KEY (feed_id, sequence),
+                UNIQUE (feed_id, alert_id)
+            );
+            """),
+    ];
+
+    private readonly string _connectionString;
+
+    public SqliteDatabase(string path)
+    {
+        var full = Path.GetFullPath(path);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            DefaultTimeout = 30,
+        }.ToString();
+        Migrate();
+    }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        // FULL: a write acknowledged to a caller is on disk, also across a power cut.
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
+        return connection;
+    }
+
+    private void Migrate()
+    {
+        using var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        Execute(connection, null, "PRAGMA journal_mode = WAL;");
+        Execute(connection, null, "CREATE TABLE IF NOT EXISTS cc_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
+        foreach (var (version, name, sql) in Migrations)
+        {
+            using var tx = connection.BeginTransaction();
+            using var check = connection.CreateCommand();
+            check.Transaction = tx;
+            check.CommandText = "SELECT COUNT(*) FROM cc_schema_version WHERE version = $v";
+            check.Parameters.AddWithValue("$v", version);
+            if (Convert.ToInt64(check.ExecuteScalar()) > 0) continue;
+            Execute(connection, tx, sql);
+            using var record = connection.CreateCommand();
+            record.Transaction = tx;
+            record.CommandText = "INSERT INTO cc_schema_version (version, name, applied_at) VALUES ($v, $n, $t)";
+            record.Parameters.AddWithValue("$v", version);
+            record.Parameters.AddWithValue("$n", name);
+            record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O"));
+            record.ExecuteNonQuery();
+            tx.Commit();
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? tx, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = tx;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}

@@ -61,6 +61,9 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             case OrleansMessageRejectionException:
             case GatewayTooBusyException:
             case InconsistentStateException:
+            case System.Data.Common.DbException:      // the database is down or refused: nothing was acknowledged
+            case System.Net.Sockets.SocketException:
+            case IOException:
                 return Unavailable();
             case OrleansException when ex.InnerException is not null:
                 return ToStatus(ex.InnerException, context) is { StatusCode: not StatusCode.Internal } inner ? inner : Unavailable();

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# A real cluster on one machine, on loopback: a private PostgreSQL, 3 silos and 2 gRPC gateways.
+#
+#   deploy/local-cluster.sh start            build, start PostgreSQL, apply the schema, start 3 silos + 2 gateways
+#   deploy/local-cluster.sh stop             stop everything by PID (the database files stay in the state dir)
+#   deploy/local-cluster.sh status           what runs, with PIDs and addresses
+#   deploy/local-cluster.sh stop-services    stop silos and gateways, keep PostgreSQL (a whole-cluster restart)
+#   deploy/local-cluster.sh start-services   start silos and gateways again
+#   deploy/local-cluster.sh kill-silo N      kill -9 silo N (1-3)
+#   deploy/local-cluster.sh pg-stop|pg-start stop or start PostgreSQL alone
+#   deploy/local-cluster.sh destroy          stop everything and delete the state dir
+#
+# Environment: CC_CLUSTER_DIR (state, logs, PIDs; default /tmp/care-coordination-cluster), CC_PG_PORT (55432),
+# CC_SILO_PORT (21111: silo i uses +i), CC_ORLEANS_GATEWAY_PORT (31000: +i), CC_GRPC_PORT (5090: gateway i uses +i),
+# CC_BIN (folder with built CareCoordination.Silo.dll and CareCoordination.Gateway.dll; default: build Release there),
+# CC_EXTRA_ARGS (more --Key=Value settings for every silo and gateway, e.g. --CareGaps:ClockTick=00:00:05).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${CC_CLUSTER_DIR:-/tmp/care-coordination-cluster}
+pg_port=${CC_PG_PORT:-55432}
+silo_port=${CC_SILO_PORT:-21111}
+orleans_gateway_port=${CC_ORLEANS_GATEWAY_PORT:-31000}
+grpc_port=${CC_GRPC_PORT:-5090}
+bin=${CC_BIN:-$dir/bin}
+pgdata=$dir/pgdata
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+cs="Host=127.0.0.1;Port=$pg_port;Database=care;Username=care;Pooling=true;Timeout=5;Command Timeout=15"
+common=(--Storage:Provider=Postgres "--Storage:PostgresConnectionString=$cs" --Orleans:ClusterId=local-cluster
+        --Logging:LogLevel:Default=Warning ${CC_EXTRA_ARGS:-})
+
+mkdir -p "$dir/pids" "$dir/logs"
+
+# initdb and postgres refuse to run as root: run them as the postgres user then.
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+
+pg_start() {
+  [ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found: apt-get install -y postgresql" >&2; exit 1; }
+  if [ ! -f "$pgdata/PG_VERSION" ]; then
+    mkdir -p "$pgdata"; [ "$(id -u)" = 0 ] && chown postgres "$pgdata" "$dir"
+    as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust >"$dir/logs/initdb.log"
+    echo "listen_addresses = '127.0.0.1'" >>"$pgdata/postgresql.conf"
+    echo "unix_socket_directories = ''" >>"$pgdata/postgresql.conf"
+    fresh=1
+  fi
+  as_pg "$pgbin/pg_ctl" -D "$pgdata" -o "-p $pg_port" -l "$dir/logs/postgres.log" -w start >/dev/null
+  if [ "${fresh:-0}" = 1 ]; then
+    as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE ROLE care LOGIN" -c "CREATE DATABASE care OWNER care"
+  fi
+  echo "postgresql on 127.0.0.1:$pg_port"
+}
+
+pg_stop() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; }
+
+build() {
+  if [ -z "${CC_BIN:-}" ]; then
+    dotnet build "$root/src/Gateway/CareCoordination.Gateway.csproj" -c Release -o "$bin" -v quiet -nologo >"$dir/logs/build.log"
+  fi
+}
+
+running() { [ -f "$dir/pids/$1.pid" ] && kill -0 "$(cat "$dir/pids/$1.pid")" 2>/dev/null; }
+
+start_one() { # name, args... (skipped when already running, so start-services brings back only what is down)
+  local name=$1; shift
+  running "$name" && return 0
+  (cd "$bin" && exec nohup dotnet "$@" >"$dir/logs/$name.log" 2>&1) &
+  echo $! >"$dir/pids/$name.pid"
+}
+
+wait_port() { # port, what
+  for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done
+  echo "$2 did not open port $1 (see $dir/logs)" >&2; return 1
+}
+
+start_services() {
+  for i in 1 2 3; do
+    start_one "silo$i" "$bin/CareCoordination.Silo.dll" "${common[@]}" \
+      --Orleans:SiloPort=$((silo_port + i)) --Orleans:GatewayPort=$((orleans_gateway_port + i))
+  done
+  for i in 1 2 3; do wait_port $((orleans_gateway_port + i)) "silo$i"; done
+  for i in 1 2; do
+    start_one "gateway$i" "$bin/CareCoordination.Gateway.dll" "${common[@]}" --Orleans:Mode=Client \
+      "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))"
+  done
+  for i in 1 2; do wait_port $((grpc_port + i)) "gateway$i"; done
+  status
+}
+
+stop_pid() { # name
+  local f="$dir/pids/$1.pid"
+  [ -f "$f" ] || return 0
+  local pid; pid=$(cat "$f")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
+}
+
+stop_services() { for n in gateway1 gateway2 silo1 silo2 silo3; do stop_pid "$n"; done; }
+
+status() {
+  for n in silo1 silo2 silo3 gateway1 gateway2; do
+    if running "$n"; then echo "$n running (pid $(cat "$dir/pids/$n.pid"))"; else echo "$n stopped"; fi
+  done
+  echo "gRPC: http://127.0.0.1:$((grpc_port + 1)) http://127.0.0.1:$((grpc_port + 2)); logs in $dir/logs"
+}
+
+case "${1:-}" in
+  start) build; pg_start; dotnet "$bin/CareCoordination.Silo.dll" migrate "${common[@]}"; start_services ;;
+  stop) stop_services; pg_stop ;;
+  status) status ;;
+  stop-services) stop_services ;;
+  start-services) start_services ;;
+  kill-silo) pid=$(cat "$dir/pids/silo${2:?silo number}.pid"); kill -KILL "$pid"; rm -f "$dir/pids/silo$2.pid"; echo "killed silo$2 (pid $pid)" ;;
+  pg-stop) pg_stop ;;
+  pg-start) pg_start ;;
+  destroy) stop_services; pg_stop; rm -rf "$dir" ;;
+  *) sed -n '2,17p' "$0"; exit 2 ;;
+esac

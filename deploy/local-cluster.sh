@@ -37,13 +37,13 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 pg_start() {
   [ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found: apt-get install -y postgresql" >&2; exit 1; }
   if [ ! -f "$pgdata/PG_VERSION" ]; then
-    mkdir -p "$pgdata"; [ "$(id -u)" = 0 ] && chown postgres "$pgdata" "$dir"
+    mkdir -p "$pgdata" "$dir/pglog"; [ "$(id -u)" = 0 ] && chown postgres "$pgdata" "$dir/pglog"
     as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust >"$dir/logs/initdb.log"
     echo "listen_addresses = '127.0.0.1'" >>"$pgdata/postgresql.conf"
     echo "unix_socket_directories = ''" >>"$pgdata/postgresql.conf"
     fresh=1
   fi
-  as_pg "$pgbin/pg_ctl" -D "$pgdata" -o "-p $pg_port" -l "$dir/logs/postgres.log" -w start >/dev/null
+  as_pg "$pgbin/pg_ctl" -D "$pgdata" -o "-p $pg_port" -l "$dir/pglog/postgres.log" -w start >/dev/null
   if [ "${fresh:-0}" = 1 ]; then
     as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE ROLE care LOGIN" -c "CREATE DATABASE care OWNER care"
   fi

@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Storage;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 
@@ -45,7 +46,8 @@ public static class SiloHosting
                 break;
             case StorageProvider.Sqlite:
                 silo.Services.AddSingleton(_ => new SqliteDatabase(storage.SqlitePath));
-                silo.Services.AddGrainStorage(StateStorage, (sp, _) => new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>()));
+                silo.Services.AddGrainStorage(StateStorage, (sp, _) =>
+                    new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>())));
                 silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
                 // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
                 silo.UseInMemoryReminderService();
@@ -55,8 +57,12 @@ public static class SiloHosting
                 silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PostgresSchemaStartup(cs));
                 silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
                 silo.Services.AddSingleton<IAlertFeedStore, PostgresAlertFeedStore>();
-                silo.AddAdoNetGrainStorage(StateStorage, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
-                silo.AddAdoNetGrainStorage(PubSubStorage, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+                foreach (var name in new[] { StateStorage, PubSubStorage })
+                {
+                    silo.AddAdoNetGrainStorage(name, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+                    // The last keyed registration wins: the stock provider, wrapped so outages surface as retryable.
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new GuardedGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)key!)));
+                }
                 silo.UseAdoNetReminderService(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
                 break;
         }
@@ -99,7 +105,8 @@ public static class SiloHosting
         {
             client.UseLocalhostClustering(configuration.GetValue("Orleans:GatewayPort", 30000));
         }
-        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(15)));
+        // A call whose silo died is not failed by the runtime until this passes: keep it well under a platform's deadline.
+        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(10)));
         client.AddMemoryStreams(AlertFeeds.StreamProvider);
         return client;
     }

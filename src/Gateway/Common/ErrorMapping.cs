@@ -61,9 +61,13 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             case OrleansMessageRejectionException:
             case GatewayTooBusyException:
             case InconsistentStateException:
+            case StorageUnavailableException:
             case System.Data.Common.DbException:      // the database is down or refused: nothing was acknowledged
             case System.Net.Sockets.SocketException:
             case IOException:
+            // An exception type this process cannot deserialize came from inside the cluster: in practice a storage
+            // driver's (Npgsql, SQLite). Known .NET exceptions (a bug's NullReferenceException) still reach INTERNAL.
+            case Orleans.Serialization.UnavailableExceptionFallbackException:
                 return Unavailable();
             case OrleansException when ex.InnerException is not null:
                 return ToStatus(ex.InnerException, context) is { StatusCode: not StatusCode.Internal } inner ? inner : Unavailable();

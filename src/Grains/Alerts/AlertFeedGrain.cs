@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using Orleans.Runtime;
 using Orleans.Streams;
 
@@ -27,7 +28,7 @@ public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGra
     public async Task AppendAsync(IReadOnlyList<Alert> alerts)
     {
         // One activation per feed is the only writer; the store's unique keys guard the rare overlap after a crash.
-        var added = await store.AppendAsync(FeedId, alerts.Select(a => a with { FeedId = FeedId }).ToList());
+        var added = await StateWrites.GuardAsync(() => store.AppendAsync(FeedId, alerts.Select(a => a with { FeedId = FeedId }).ToList()));
         if (added.Count == 0) return;
 
         // Live push is best effort: a subscriber that misses it catches up from the stored feed by sequence.
@@ -44,5 +45,5 @@ public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGra
     }
 
     public async Task<AlertPage> ReadAsync(long afterSequence, int max, CancellationToken cancellationToken = default) =>
-        new(await store.ReadAsync(FeedId, Math.Max(afterSequence, 0), Math.Clamp(max, 0, 1000), cancellationToken));
+        new(await StateWrites.GuardAsync(() => store.ReadAsync(FeedId, Math.Max(afterSequence, 0), Math.Clamp(max, 0, 1000), cancellationToken)));
 }

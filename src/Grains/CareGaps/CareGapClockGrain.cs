@@ -101,7 +101,7 @@ public sealed class CareGapClockGrain(
             if (clock.State.Entries.TryGetValue(key, out var existing) && existing.DueAt == dueAt) return;
             clock.State.Entries[key] = new DueEntry(owner, dueAt.Value);
         }
-        await clock.WriteStateAsync();
+        await clock.WriteOrDeactivateAsync(DeactivateOnIdle);
         if (clock.State.Entries.Count > 0) await EnsureReminderAsync();
         // Something due already (e.g. an alert waiting to be delivered): do not wait for the next tick.
         if (dueAt <= time.GetUtcNow()) await TickAsync(CancellationToken.None);

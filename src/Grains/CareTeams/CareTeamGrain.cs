@@ -211,8 +211,7 @@ public sealed class CareTeamGrain(
 
     private async Task PersistAsync()
     {
-        try { await team.WriteStateAsync(); }
-        catch { DeactivateOnIdle(); throw; }
+        await team.WriteOrDeactivateAsync(DeactivateOnIdle);
     }
 
     private void RequireCreated()

@@ -372,8 +372,7 @@ public sealed class ClientGrain(
 
     private async Task PersistAsync()
     {
-        try { await client.WriteStateAsync(); }
-        catch { DeactivateOnIdle(); throw; }
+        await client.WriteOrDeactivateAsync(DeactivateOnIdle);
     }
 
     private Task ScheduleAsync(DateTimeOffset? due) =>

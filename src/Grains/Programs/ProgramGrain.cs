@@ -206,8 +206,7 @@ public sealed class ProgramGrain(
 
     private async Task PersistAsync()
     {
-        try { await program.WriteStateAsync(); }
-        catch { DeactivateOnIdle(); throw; }
+        await program.WriteOrDeactivateAsync(DeactivateOnIdle);
     }
 
     private async Task SyncAsync(DateTimeOffset? nextDue)

@@ -1,3 +1,5 @@
+using CareCoordination.Common;
+
 namespace CareCoordination.Regions;
 
 public enum RegionMember
@@ -36,8 +38,7 @@ public sealed class RegionGrain([PersistentState("region", "state")] IPersistent
     public async Task AddAsync(RegionMember kind, string id)
     {
         if (!Set(kind).Add(id)) return;
-        try { await region.WriteStateAsync(); }
-        catch { DeactivateOnIdle(); throw; }
+        await region.WriteOrDeactivateAsync(DeactivateOnIdle);
     }
 
     public Task<RegionPage> ListAsync(RegionMember kind, string? after, int max, CancellationToken cancellationToken = default)

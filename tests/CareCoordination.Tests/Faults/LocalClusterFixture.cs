@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using Npgsql;
+
+namespace CareCoordination.Tests.Faults;
+
+/// <summary>
+/// The documented local cluster (deploy/local-cluster.sh): a private PostgreSQL, 3 silo processes and 2 gateway
+/// processes on loopback, driven from the tests and removed afterwards. Uses the binaries this test run built.
+/// </summary>
+public sealed class LocalClusterFixture : IAsyncLifetime
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "cc-fault-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly Dictionary<string, string> _env = new();
+
+    public int PgPort { get; private set; }
+    public int SiloPortBase { get; private set; }
+    public IReadOnlyList<string> Gateways { get; private set; } = [];
+    public IReadOnlyList<GrpcChannel> Channels { get; private set; } = [];
+    public string ConnectionString => $"Host=127.0.0.1;Port={PgPort};Database=care;Username=care;Timeout=3";
+
+    public async Task InitializeAsync()
+    {
+        PgPort = FreePort();
+        SiloPortBase = FreeRange(3);
+        var orleansGateway = FreeRange(3);
+        var grpc = FreeRange(2);
+        _env["CC_CLUSTER_DIR"] = _dir;
+        _env["CC_PG_PORT"] = PgPort.ToString();
+        _env["CC_SILO_PORT"] = SiloPortBase.ToString();
+        _env["CC_ORLEANS_GATEWAY_PORT"] = orleansGateway.ToString();
+        _env["CC_GRPC_PORT"] = grpc.ToString();
+        _env["CC_BIN"] = Path.GetDirectoryName(typeof(CareCoordination.Gateway.Hosting.GatewayApp).Assembly.Location)!;
+        // Time-based gaps come due within seconds in these tests: tick every second.
+        _env["CC_EXTRA_ARGS"] = "--CareGaps:ClockTick=00:00:01 --Alerts:CatchUpInterval=00:00:01 --Orleans:ResponseTimeout=00:00:05";
+        await ScriptAsync("start", TimeSpan.FromMinutes(3));
+        Gateways = [$"http://127.0.0.1:{grpc + 1}", $"http://127.0.0.1:{grpc + 2}"];
+        Channels = Gateways.Select(g => GrpcChannel.ForAddress(g)).ToList();
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var c in Channels) c.Dispose();
+        await ScriptAsync("destroy", TimeSpan.FromMinutes(1));
+    }
+
+    public Task KillSiloAsync(int n) => ScriptAsync($"kill-silo {n}", TimeSpan.FromSeconds(30));
+    public Task StopServicesAsync() => ScriptAsync("stop-services", TimeSpan.FromMinutes(1));
+    public Task StartServicesAsync() => ScriptAsync("start-services", TimeSpan.FromMinutes(2));
+    public Task StopPostgresAsync() => ScriptAsync("pg-stop", TimeSpan.FromSeconds(30));
+    public Task StartPostgresAsync() => ScriptAsync("pg-start", TimeSpan.FromSeconds(30));
+
+    /// <summary>Membership status of the silo on port SiloPortBase + n, read from the cluster's own table.</summary>
+    public async Task<int?> SiloStatusAsync(int n)
+    {
+        await using var db = new NpgsqlConnection(ConnectionString);
+        await db.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT status FROM orleansmembershiptable WHERE port = @p ORDER BY generation DESC LIMIT 1", db);
+        cmd.Parameters.AddWithValue("p", SiloPortBase + n);
+        return await cmd.ExecuteScalarAsync() is int status ? status : null;
+    }
+
+    private async Task ScriptAsync(string args, TimeSpan timeout)
+    {
+        var script = Path.Combine(RepoRoot(), "deploy", "local-cluster.sh");
+        var psi = new ProcessStartInfo("bash", $"{script} {args}") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (k, v) in _env) psi.Environment[k] = v;
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try { await process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { process.Kill(entireProcessTree: true); throw new TimeoutException($"local-cluster.sh {args} took over {timeout}"); }
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"local-cluster.sh {args} failed ({process.ExitCode}): {await output} {await error} {Logs()}");
+    }
+
+    /// <summary>The last lines of a process's log (silo1..3, gateway1..2), to explain a failure.</summary>
+    public string LogTail(string name, int lines = 40)
+    {
+        var file = Path.Combine(_dir, "logs", name + ".log");
+        return File.Exists(file) ? string.Join("\n", File.ReadLines(file).TakeLast(lines)) : "";
+    }
+
+    private string Logs()
+    {
+        var logs = Path.Combine(_dir, "logs");
+        return Directory.Exists(logs)
+            ? string.Join("\n", Directory.GetFiles(logs).Select(f => $"--- {Path.GetFileName(f)}\n{string.Join("\n", File.ReadLines(f).TakeLast(15))}"))
+            : "";
+    }
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CareCoordination.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A base port b such that b+1..b+count are free now.</summary>
+    private static int FreeRange(int count)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var b = Random.Shared.Next(20000, 40000);
+            if (Enumerable.Range(b + 1, count).All(IsFree)) return b;
+        }
+        throw new InvalidOperationException("no free port range");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var l = new TcpListener(IPAddress.Loopback, port);
+            l.Start();
+            return true;
+        }
+        catch (SocketException) { return false; }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LocalClusterCollection : ICollectionFixture<LocalClusterFixture>
+{
+    public const string Name = "local-cluster";
+}

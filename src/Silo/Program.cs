@@ -1,6 +1,7 @@
 using CareCoordination.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CareCoordination.Silo;
 
@@ -18,6 +19,8 @@ public static class Program
             return 0;
         }
 
+        // No appsettings.json here (it would be copied over the gateway's, which references this project): defaults in code.
+        builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft.Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning);
         builder.UseOrleans(silo => silo.UseCareCoordinationClustering(builder.Configuration).AddCareCoordination(builder.Configuration));
         var host = builder.Build();
         await host.StartAsync();

@@ -38,13 +38,19 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         return region;
     }
 
-    /// <summary>Consent ending in 5 days opens ConsentExpiring; consent without end closes it: one alert per toggle.</summary>
-    private static Task<ClientResponse> ToggleConsentAsync(GrpcChannel ch, string clientId, string requestId, bool expiring, DateTime ct) =>
-        new Api.V1.Clients.ClientsClient(ch).RecordConsentAsync(new RecordConsentRequest
+    /// <summary>
+    /// Consent ending in 5 days opens ConsentExpiring; consent without end closes it: one alert per toggle. The
+    /// request is built once, so a retry sends exactly the same write (a changed one would be refused).
+    /// </summary>
+    private Task<ClientResponse> ToggleConsentAsync(RetryingCaller caller, string clientId, string requestId, bool expiring)
+    {
+        var request = new RecordConsentRequest
         {
             RequestId = requestId, ClientId = clientId, Scopes = { ConsentScope.CareTeam, ConsentScope.ReferredPrograms },
             ExpiresAt = expiring ? Timestamp.FromDateTime(DateTime.UtcNow.AddDays(5)) : null,
-        }, deadline: ct).ResponseAsync;
+        };
+        return caller.CallAsync((ch, ct) => new Api.V1.Clients.ClientsClient(ch).RecordConsentAsync(request, deadline: ct).ResponseAsync);
+    }
 
     private static async Task<List<AlertEvent>> WholeFeedAsync(IReadOnlyList<GrpcChannel> channels, string feedId)
     {
@@ -65,6 +71,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         subscriber.Start();
 
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<(string Client, string Goal)>();
+        var toggles = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var load = Stopwatch.StartNew();
         DateTime? killedAt = null;
         var writes = 0;
@@ -77,7 +84,9 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
                 var requestId = $"{client}-w{w}-op{op}";
                 if (op % 3 == 0)
                 {
-                    await caller.CallAsync((ch, ct) => ToggleConsentAsync(ch, client, requestId, expiring: op % 2 == 0, ct));
+                    // Each toggle flips the client's consent, so each one opens or closes a gap: one alert per toggle.
+                    var expiring = toggles.AddOrUpdate(client, 1, (_, n) => n + 1) % 2 == 1;
+                    await ToggleConsentAsync(caller, client, requestId, expiring);
                 }
                 else
                 {
@@ -145,7 +154,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
             Domains = { NeedDomain.Housing }, Capacity = 3, ResponseSla = Duration.FromTimeSpan(TimeSpan.FromSeconds(25)),
         }, deadline: ct).ResponseAsync);
         var client = region.Clients[0];
-        await caller.CallAsync((ch, ct) => ToggleConsentAsync(ch, client, $"{client}-consent", expiring: true, ct));
+        await ToggleConsentAsync(caller, client, $"{client}-consent", expiring: true);
         var referral = await caller.CallAsync((ch, ct) => new Api.V1.Programs.ProgramsClient(ch).ReferAsync(new ReferRequest
             { RequestId = $"{client}-refer", ClientId = client, ProgramId = program, Domain = NeedDomain.Housing }, deadline: ct).ResponseAsync);
         var before = await WholeFeedAsync(cluster.Channels, $"team:{region.Team}");
@@ -189,7 +198,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
             RequestId = $"{program}-register", ProgramId = program, Region = region.Id, Name = "P", Kind = ProgramKind.HousingFirst,
             Domains = { NeedDomain.Housing }, Capacity = 3,
         }, deadline: ct).ResponseAsync);
-        await caller.CallAsync((ch, ct) => ToggleConsentAsync(ch, client, $"{client}-consent", expiring: false, ct));
+        await ToggleConsentAsync(caller, client, $"{client}-consent", expiring: false);
         var goal = new SetGoalRequest { RequestId = $"{client}-during-outage", ClientId = client, Domain = NeedDomain.Housing, Title = "written during outage" };
         var refer = new ReferRequest { RequestId = $"{client}-refer-during-outage", ClientId = client, ProgramId = program, Domain = NeedDomain.Housing };
 

@@ -32,6 +32,8 @@ public static class DemoCommand
                 ["CareGaps:ClockTick"] = "00:00:00.250",
                 ["Alerts:CatchUpInterval"] = "00:00:01",
                 ["Logging:LogLevel:Default"] = "Warning",
+                // The demo's region is made up and its clock runs fast: keep it out of the real database.
+                ["Storage:Provider"] = "Memory",
             });
             b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
         });
@@ -131,7 +133,7 @@ public static class DemoCommand
         Section(clock, start, "Day 3 — c-1003 misses the second appointment; housing has not answered in 72 h");
         await clients.RecordContactAsync(new RecordContactRequest { RequestId = Id(), ClientId = "c-1003", AppointmentId = appt2.ResultId, Missed = true }, headers);
 
-        await UntilDay(clock, start, 4.2);
+        await UntilDay(clock, start, 4.6);
         Section(clock, start, "Day 4 — the case manager takes the housing follow-up and meets c-1002");
         var open = await alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = Team }, headers);
         foreach (var gap in open.Gaps.Where(g => g.Rule == CareGapRule.ReferralNotAcknowledged))

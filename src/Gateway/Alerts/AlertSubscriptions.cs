@@ -26,6 +26,8 @@ public sealed class AlertSubscriptionOptions
 /// </summary>
 public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSubscriptionOptions> options)
 {
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
     public async Task RunAsync(Dictionary<string, long> cursors, Func<Alert, Task> send, CancellationToken cancellationToken)
     {
         var live = Channel.CreateUnbounded<Alert>(new UnboundedChannelOptions { SingleReader = true });
@@ -45,18 +47,22 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
 
             foreach (var feed in cursors.Keys.ToList()) await CatchUpAsync(feed);
 
+            var sinceCatchUp = System.Diagnostics.Stopwatch.StartNew();
             while (!cancellationToken.IsCancellationRequested)
             {
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                wait.CancelAfter(options.Value.CatchUpInterval);
+                wait.CancelAfter(Max(options.Value.CatchUpInterval - sinceCatchUp.Elapsed, TimeSpan.Zero));
                 try
                 {
                     await live.Reader.WaitToReadAsync(wait.Token);
                     while (live.Reader.TryRead(out var alert)) await DeliverLiveAsync(alert);
                 }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { }
+                // On a fixed schedule, busy or quiet: a live event lost on one feed is not held up by traffic on another.
+                if (sinceCatchUp.Elapsed >= options.Value.CatchUpInterval)
                 {
                     foreach (var feed in cursors.Keys.ToList()) await CatchUpAsync(feed);
+                    sinceCatchUp.Restart();
                 }
             }
         }

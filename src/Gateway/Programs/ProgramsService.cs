@@ -20,7 +20,10 @@ public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.Prog
         var program = Program(request.ProgramId);
         if (request.Domains.Count == 0) throw Validate.Invalid("domains", "domains must list at least one need domain the program serves");
         foreach (var d in request.Domains) Validate.Enum(d, "domains");
-        var sla = request.ResponseSla is null ? DefaultResponseSla : request.ResponseSla.ToTimeSpan();
+        var given = request.ResponseSla;
+        if (given is not null && (given.Nanos is <= -1_000_000_000 or >= 1_000_000_000 || (given.Seconds > 0 && given.Nanos < 0) || (given.Seconds < 0 && given.Nanos > 0)))
+            throw Validate.Invalid("response_sla", "response_sla is not a valid duration");
+        var sla = given is null ? DefaultResponseSla : given.ToTimeSpan();
         if (sla <= TimeSpan.Zero || sla > TimeSpan.FromDays(90)) throw Validate.Invalid("response_sla", "response_sla must be between 0 and 90 days");
         for (var i = 0; i < request.Coordinators.Count; i++) Validate.Key(request.Coordinators[i], $"coordinators[{i}]");
         var command = new RegisterProgram(
@@ -43,10 +46,15 @@ public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.Prog
     {
         var region = grains.GetGrain<IRegionGrain>(Validate.Key(request.Region, "region"));
         var page = await region.ListAsync(RegionMember.Program, Mapping.FromPageToken(request.PageToken), Validate.PageSize(request.PageSize), context.CancellationToken);
-        var programs = await Task.WhenAll(page.Ids.Select(id => grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken)));
+        var programs = await Task.WhenAll(page.Ids.Select(async id =>
+        {
+            // A registration that failed after entering the directory leaves an id with no program: skip it.
+            try { return await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken); }
+            catch (D.CareCoordinationException e) when (e.Kind == D.ErrorKind.NotFound) { return null; }
+        }));
         return new ListProgramsResponse
         {
-            Programs = { programs.Select(p => p.ToProto()) },
+            Programs = { programs.OfType<ProgramView>().Select(p => p.ToProto()) },
             NextPageToken = Mapping.PageToken(page.NextAfter),
             Total = page.Total,
         };

@@ -34,9 +34,12 @@ public sealed record Alert(
     [property: Id(13)] string? Actor,
     [property: Id(14)] string? EscalateToRole)
 {
-    /// <summary>The alert for an event of a gap, in the gap's feed. Its id is stable, so re-delivery de-duplicates.</summary>
-    public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at, string? actor) =>
-        new($"{gap.GapId}/{kind.ToString().ToLowerInvariant()}@{gap.FeedId}", 0, gap.FeedId, kind, gap.GapId, gap.Rule, gap.Subject, owner, region, gap.Severity,
+    /// <summary>
+    /// The alert for an event of a gap, in the gap's feed. Its id carries the owner's event number, fixed when the
+    /// event enters the durable outbox: re-delivery of the same event de-duplicates, a new event never collides.
+    /// </summary>
+    public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at, string? actor, long eventNumber) =>
+        new($"{gap.GapId}/e{eventNumber}", 0, gap.FeedId, kind, gap.GapId, gap.Rule, gap.Subject, owner, region, gap.Severity,
             gap.Action, gap.DueAt, at, actor, kind == AlertKind.Escalated ? "TeamLead" : null);
 }
 

@@ -65,6 +65,7 @@ public sealed class CareGapClockGrain(
     // A wake that fails (owner's silo died) is retried after this long.
     private static readonly TimeSpan WakeRetry = TimeSpan.FromMinutes(1);
     private readonly Dictionary<string, DateTimeOffset> _inFlightUntil = new();
+    private bool _reminderChecked;
 
     public static ICareGapClockGrain For(IGrainFactory grains, GapOwner owner, int shards) =>
         grains.GetGrain<ICareGapClockGrain>(Shard(owner.ToString(), shards));
@@ -134,15 +135,18 @@ public sealed class CareGapClockGrain(
         }
         catch (Exception ex)
         {
-            logger.LogWarning(ex, "Waking {OwnerKind} for due care gaps failed; retrying in {Retry}", owner.Kind, WakeRetry);
+            // The type only: exception messages may quote data.
+            logger.LogWarning("Waking {OwnerKind} for due care gaps failed with {ExceptionType}; retrying in {Retry}", owner.Kind, ex.GetType().Name, WakeRetry);
         }
     }
 
     // The reminder only brings the shard back after a restart or a silo loss; the timer does the ticking.
     private async Task EnsureReminderAsync()
     {
+        if (_reminderChecked) return;
         if (await this.GetReminder("wake") is null)
             await this.RegisterOrUpdateReminder("wake", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        _reminderChecked = true;
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;

@@ -58,6 +58,8 @@ public sealed class GapBook
     /// <summary>Rule/subject → the due time a worker resolved; the same occurrence is not reopened.</summary>
     [Id(2)] public Dictionary<string, DateTimeOffset> Resolved { get; set; } = new();
     [Id(3)] public long NextGapNumber { get; set; } = 1;
+    /// <summary>Numbers every alert event of this owner, so alert ids are unique for good.</summary>
+    [Id(4)] public long NextEventNumber { get; set; } = 1;
 
     public OpenGap? Find(string gapId) => Open.Find(g => g.GapId == gapId);
 

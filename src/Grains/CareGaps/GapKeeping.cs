@@ -9,12 +9,19 @@ namespace CareCoordination.CareGaps;
 /// </summary>
 public static class GapKeeping
 {
-    public static void RecordChanges(GapChanges changes, GapOwner owner, string region, DateTimeOffset now, List<Alert> outbox)
+    /// <summary>When something could not be delivered (a peer or the feed was down), the owner asks to be woken this much later to retry.</summary>
+    public static readonly TimeSpan DeliveryRetry = TimeSpan.FromSeconds(5);
+
+    public static void RecordChanges(GapChanges changes, GapBook book, GapOwner owner, string region, DateTimeOffset now, List<Alert> outbox)
     {
-        foreach (var g in changes.Closed) outbox.Add(Alert.For(g, AlertKind.Closed, owner, region, now, null));
-        foreach (var g in changes.Opened) outbox.Add(Alert.For(g, AlertKind.Opened, owner, region, now, null));
-        foreach (var g in changes.Escalated) outbox.Add(Alert.For(g, AlertKind.Escalated, owner, region, now, null));
+        foreach (var g in changes.Closed) outbox.Add(Announce(book, g, AlertKind.Closed, owner, region, now, null));
+        foreach (var g in changes.Opened) outbox.Add(Announce(book, g, AlertKind.Opened, owner, region, now, null));
+        foreach (var g in changes.Escalated) outbox.Add(Announce(book, g, AlertKind.Escalated, owner, region, now, null));
     }
+
+    /// <summary>The alert for one event of a gap, numbered by the owner's book.</summary>
+    public static Alert Announce(GapBook book, OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset now, string? actor) =>
+        Alert.For(gap, kind, owner, region, now, actor, book.NextEventNumber++);
 
     /// <summary>
     /// The owner's alerts now belong in another feed (a client moved team): open gaps leave the old feed with a
@@ -26,9 +33,9 @@ public static class GapKeeping
         {
             var gap = book.Open[i];
             if (gap.FeedId == newFeedId) continue;
-            outbox.Add(Alert.For(gap, AlertKind.Closed, owner, region, now, actor));
+            outbox.Add(Announce(book, gap, AlertKind.Closed, owner, region, now, actor));
             book.Open[i] = gap with { FeedId = newFeedId };
-            outbox.Add(Alert.For(book.Open[i], AlertKind.Opened, owner, region, now, actor));
+            outbox.Add(Announce(book, book.Open[i], AlertKind.Opened, owner, region, now, actor));
         }
     }
 
@@ -50,6 +57,12 @@ public static class GapKeeping
         book.Close(gap, now, GapClosure.ResolvedByWorker);
         return gap;
     }
+
+    /// <summary>For a retried acknowledge or resolve: the gap as it now stands, open or closed.</summary>
+    public static OpenGap FindAny(GapBook book, string gapId) =>
+        book.Find(gapId) ?? book.History.LastOrDefault(h => h.Gap.GapId == gapId)?.Gap
+        ?? throw CareCoordinationException.Precondition("gap_id",
+            $"gap {gapId} was handled by this request long ago and is no longer in the recent history");
 
     private static OpenGap Find(GapBook book, string gapId) =>
         book.Find(gapId) ?? throw CareCoordinationException.NotFound("gap_id",

@@ -55,8 +55,8 @@ public interface ICareTeamGrain : IGrainWithStringKey
     [Alias("RemoveMember")] Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId, CancellationToken cancellationToken = default);
     /// <summary>Takes a client onto the caseload with a lead worker from the team; the client's alerts then reach this team's feed.</summary>
     [Alias("Assign")] Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId, string actor, CancellationToken cancellationToken = default);
-    /// <summary>From a client grain that moved to another team. Idempotent.</summary>
-    [Alias("Release")] Task ReleaseClientAsync(string clientId);
+    /// <summary>From a client grain that moved to another team at <paramref name="movedAt"/>. Idempotent; a later re-assignment here stays.</summary>
+    [Alias("Release")] Task ReleaseClientAsync(string clientId, DateTimeOffset movedAt);
     [Alias("Caseload")] Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default);
     [Alias("IsMember")] Task<TeamMember?> FindMemberAsync(string workerId);
     /// <summary>Open gaps of the clients on the caseload, oldest first.</summary>
@@ -147,14 +147,15 @@ public sealed class CareTeamGrain(
             S.Requests.Remember(request, clientId);
             await PersistAsync();
         }
-        await ConfirmAssignmentsAsync(throwOnFailure: true);
+        await ConfirmAssignmentsAsync(failFor: clientId);
         return S.Caseload.TryGetValue(clientId, out var entry) ? entry
             : throw CareCoordinationException.Precondition("client_id", $"client {clientId} has since moved to another team");
     }
 
-    public async Task ReleaseClientAsync(string clientId)
+    public async Task ReleaseClientAsync(string clientId, DateTimeOffset movedAt)
     {
-        if (S.Caseload.Remove(clientId)) await PersistAsync();
+        if (S.Caseload.TryGetValue(clientId, out var entry) && entry.AssignedAt <= movedAt && S.Caseload.Remove(clientId))
+            await PersistAsync();
     }
 
     public Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default)
@@ -187,13 +188,16 @@ public sealed class CareTeamGrain(
             summaries.Sum(s => s.GoalsTotal), summaries.Sum(s => s.GoalsAchieved), S.Members.Count);
     }
 
-    private async Task ConfirmAssignmentsAsync(bool throwOnFailure = false)
+    /// <summary>Tells clients of their assignment. Failures are retried later, except for <paramref name="failFor"/>, whose caller is told.</summary>
+    private async Task ConfirmAssignmentsAsync(string? failFor = null)
     {
         var changed = false;
         foreach (var entry in S.Caseload.Values.Where(c => !c.ClientConfirmed).ToList())
         {
             try
             {
+                // The client releases its previous team on the way: let a call chain that comes back here in.
+                using var reentry = RequestContext.AllowCallChainReentrancy();
                 await GrainFactory.GetGrain<IClientGrain>(entry.ClientId).AssignTeamAsync(Id, entry.LeadWorkerId, S.AssignedBy);
                 S.Caseload[entry.ClientId] = entry with { ClientConfirmed = true };
             }
@@ -201,9 +205,9 @@ public sealed class CareTeamGrain(
             {
                 // The client refused (its case closed meanwhile): the assignment cannot stand.
                 S.Caseload.Remove(entry.ClientId);
-                if (throwOnFailure) { await PersistAsync(); throw; }
+                if (entry.ClientId == failFor) { await PersistAsync(); throw; }
             }
-            catch when (!throwOnFailure) { continue; }
+            catch when (entry.ClientId != failFor) { continue; }
             changed = true;
         }
         if (changed) await PersistAsync();

@@ -47,7 +47,7 @@ public sealed class ClientGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
-        if (S.Registered && (S.Outbox.Count > 0 || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
+        if (S.Registered && (S.Outbox.Count > 0 || S.ReleaseTeam is not null || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
             await CommitAsync();
     }
 
@@ -88,7 +88,7 @@ public sealed class ClientGrain(
             if (command.ReviewDue is { } due && due <= now)
                 throw CareCoordinationException.Invalid("review_due", "review_due must be in the future");
             S.Assessment = new Assessment(now, command.ReviewDue ?? now + Thresholds.Reassessment, command.Needs.ToList(), command.Actor);
-            Log(now, "assessment-recorded", string.Join(",", command.Needs.Select(n => $"{n.Domain}:{n.Severity}")), command.Actor);
+            Log(now, "assessment-recorded", $"{command.Needs.Count} domain(s)", command.Actor);
             return "assessment";
         });
 
@@ -101,10 +101,12 @@ public sealed class ClientGrain(
                 if (i < 0) throw CareCoordinationException.NotFound("goal_id", $"goal {goalId} does not exist for this client");
                 S.Goals[i] = S.Goals[i] with
                 {
-                    Domain = command.Domain, Title = command.Title, TargetDate = command.TargetDate, Status = command.Status,
+                    Domain = command.Domain, Title = command.Title, TargetDate = command.TargetDate,
+                    // Unspecified on an update means "unchanged", not "no longer tracked".
+                    Status = command.Status == GoalStatus.Unspecified ? S.Goals[i].Status : command.Status,
                     Progress = command.Status == GoalStatus.Achieved ? 100 : command.Progress, UpdatedAt = now,
                 };
-                Log(now, "goal-updated", $"{goalId} {command.Status} {S.Goals[i].Progress}%", command.Actor);
+                Log(now, "goal-updated", $"{goalId} {S.Goals[i].Status} {S.Goals[i].Progress}%", command.Actor);
                 return goalId;
             }
             var id = $"goal-{S.NextNumber++}";
@@ -179,7 +181,7 @@ public sealed class ClientGrain(
             for (var i = 0; i < S.Referrals.Count; i++)
                 if (S.Referrals[i].Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted)
                     S.Referrals[i] = S.Referrals[i] with { Status = ReferralStatus.Cancelled, EndedAt = now };
-            Log(now, "case-closed", reason, actor);
+            Log(now, "case-closed", "", actor);
             return "closed";
         });
 
@@ -193,8 +195,9 @@ public sealed class ClientGrain(
 
     public async Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default)
     {
-        RequireActive();
+        RequireRegistered();
         if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        RequireActive();
         var now = time.GetUtcNow();
         if (S.Consent is null || !S.Consent.Allows(ConsentScope.ReferredPrograms, now))
             throw CareCoordinationException.Precondition("client_id",
@@ -245,15 +248,22 @@ public sealed class ClientGrain(
     public async Task AssignTeamAsync(string teamId, string leadWorkerId, string actor)
     {
         RequireActive();
-        if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId) return;
+        if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId)
+        {
+            if (S.ReleaseTeam is not null) await CommitAsync();
+            return;
+        }
         var previous = S.TeamId;
         var now = time.GetUtcNow();
+        if (previous is not null && previous != teamId)
+        {
+            S.ReleaseTeam = previous;
+            S.MovedAt = now;
+        }
         S.TeamId = teamId;
         S.LeadWorkerId = leadWorkerId;
         Log(now, "team-assigned", $"team {teamId}, lead {leadWorkerId}", actor);
         await CommitAsync();
-        if (previous is not null && previous != teamId)
-            await GrainFactory.GetGrain<ICareTeamGrain>(previous).ReleaseClientAsync(Id);
     }
 
     public Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
@@ -272,7 +282,7 @@ public sealed class ClientGrain(
         if (S.Requests.Find(request) is not null) return FindAny(gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
+        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
         Log(now, "gap-acknowledged", $"{gapId} {gap.Rule}", actor);
         await CompleteAsync(request, gapId);
         return gap;
@@ -284,7 +294,7 @@ public sealed class ClientGrain(
         if (S.Requests.Find(request) is not null) return FindAny(gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, now, actor));
+        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Resolved, Owner, S.Region, now, actor));
         Log(now, "gap-resolved", $"{gapId} {gap.Rule}", actor);
         await CompleteAsync(request, gapId);
         return gap;
@@ -296,13 +306,15 @@ public sealed class ClientGrain(
         await CommitAsync();
     }
 
-    private OpenGap FindAny(string gapId) => S.Gaps.Find(gapId) ?? S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
+    private OpenGap FindAny(string gapId) => GapKeeping.FindAny(S.Gaps, gapId);
 
     /// <summary>Validates and applies a write to an active client exactly once per request id.</summary>
     private async Task<ClientWriteResult> WriteAsync(WriteRequest request, Func<DateTimeOffset, string> apply)
     {
-        RequireActive();
+        // A retry returns the first answer even if the case has closed since (e.g. a retried CloseCase).
+        RequireRegistered();
         if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        RequireActive();
         // apply validates before it mutates, so a refused request changes nothing.
         var resultId = apply(time.GetUtcNow());
         return await CompleteAsync(request, resultId);
@@ -331,7 +343,7 @@ public sealed class ClientGrain(
     {
         var now = time.GetUtcNow();
         var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix, Feed);
-        GapKeeping.RecordChanges(changes, Owner, S.Region, now, S.Outbox);
+        GapKeeping.RecordChanges(changes, S.Gaps, Owner, S.Region, now, S.Outbox);
         // After a team change, gaps still open follow the client to the new team's feed.
         GapKeeping.MoveOpenGaps(S.Gaps, Feed, Owner, S.Region, now, "system", S.Outbox);
         foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
@@ -340,10 +352,13 @@ public sealed class ClientGrain(
         await PersistAsync();
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
+        var (released, releaseChanged) = await ReleasePreviousTeamAsync();
+        delivered &= released;
+        referralsChanged |= releaseChanged;
         var hadOutbox = S.Outbox.Count > 0;
         delivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
         if (hadOutbox || referralsChanged) await PersistAsync();
-        await ScheduleAsync(delivered ? changes.NextDueAt : now);
+        await ScheduleAsync(delivered ? changes.NextDueAt : now + GapKeeping.DeliveryRetry);
     }
 
     private static ReferralStatus SideOfClient(Referral r) => r.Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : ReferralStatus.Sent;
@@ -359,6 +374,9 @@ public sealed class ClientGrain(
             if (r.ProgramKnows == want) continue;
             try
             {
+                // The program may be delivering an answer to this client right now and wait on it: let that
+                // call chain back in instead of deadlocking (state is written, so a nested turn sees it whole).
+                using var reentry = RequestContext.AllowCallChainReentrancy();
                 var program = GrainFactory.GetGrain<IProgramGrain>(r.ProgramId);
                 if (want == ReferralStatus.Cancelled) await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? time.GetUtcNow());
                 else await program.ReceiveReferralAsync(new ReferralNotice(r.ReferralId, Id, r.Domain, r.SentAt));
@@ -368,6 +386,20 @@ public sealed class ClientGrain(
             catch (Exception ex) when (ex is not CareCoordinationException) { ok = false; }
         }
         return (ok, changed);
+    }
+
+    /// <summary>Tells the team the client left to drop it from its caseload; kept and retried until it succeeds.</summary>
+    private async Task<(bool Ok, bool Changed)> ReleasePreviousTeamAsync()
+    {
+        if (S.ReleaseTeam is not { } team) return (true, false);
+        try
+        {
+            using var reentry = RequestContext.AllowCallChainReentrancy();
+            await GrainFactory.GetGrain<ICareTeamGrain>(team).ReleaseClientAsync(Id, S.MovedAt);
+            S.ReleaseTeam = null;
+            return (true, true);
+        }
+        catch (Exception ex) when (ex is not CareCoordinationException) { return (false, false); }
     }
 
     private async Task PersistAsync()

@@ -35,6 +35,9 @@ public sealed class ClientState
     /// <summary>Alerts decided but not yet stored in their feed; flushed after every write and on activation.</summary>
     [Id(24)] public List<Alert> Outbox { get; set; } = [];
     [Id(25)] public long NextNumber { get; set; } = 1;
+    /// <summary>The team the client left, still to be told (an outbox of one), and when the move happened.</summary>
+    [Id(26)] public string? ReleaseTeam { get; set; }
+    [Id(27)] public DateTimeOffset MovedAt { get; set; }
 
     public bool Active => Registered && !Closed;
 

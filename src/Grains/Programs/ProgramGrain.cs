@@ -149,10 +149,10 @@ public sealed class ProgramGrain(
     public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is not null) return S.Gaps.Find(gapId) ?? S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
+        if (S.Requests.Find(request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
+        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
         S.Requests.Remember(request, gapId);
         await CommitAsync();
         return gap;
@@ -161,10 +161,10 @@ public sealed class ProgramGrain(
     public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is not null) return S.Gaps.History.Last(h => h.Gap.GapId == gapId).Gap;
+        if (S.Requests.Find(request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
-        S.Outbox.Add(Alert.For(gap, AlertKind.Resolved, Owner, S.Region, now, actor));
+        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Resolved, Owner, S.Region, now, actor));
         S.Requests.Remember(request, gapId);
         await CommitAsync();
         return gap;
@@ -186,8 +186,9 @@ public sealed class ProgramGrain(
             var changed = change(current, time.GetUtcNow());
             S.Referrals[referralId] = changed with { Version = current.Version + 1 };
             S.Requests.Remember(request, referralId);
-            await CommitAsync();
         }
+        // Also on a retry: finish telling the client if the first attempt could not.
+        await CommitAsync();
         return S.Referrals[referralId];
     }
 
@@ -199,7 +200,7 @@ public sealed class ProgramGrain(
         var now = time.GetUtcNow();
         var t = options.Value.ForProgram(S.ProgramId, S.Region);
         var changes = CareGapEngine.Reconcile(S.Gaps, ProgramGapRules.Candidates(S, t), now, t, Owner.Prefix, Feed);
-        GapKeeping.RecordChanges(changes, Owner, S.Region, now, S.Outbox);
+        GapKeeping.RecordChanges(changes, S.Gaps, Owner, S.Region, now, S.Outbox);
         await PersistAsync();
         await SyncAsync(changes.NextDueAt);
     }
@@ -218,6 +219,8 @@ public sealed class ProgramGrain(
         {
             try
             {
+                // The client may be delivering a referral to this program and wait on it: let that chain back in.
+                using var reentry = RequestContext.AllowCallChainReentrancy();
                 await GrainFactory.GetGrain<IClientGrain>(r.ClientId)
                     .ApplyReferralUpdateAsync(new ReferralUpdate(r.ReferralId, r.Status, r.EndedAt ?? r.EnrolledAt ?? r.WaitlistedAt ?? r.RespondedAt ?? r.ReceivedAt, r.ReasonCode, r.Version));
                 S.Referrals[r.ReferralId] = S.Referrals[r.ReferralId] with { ClientKnowsVersion = r.Version };
@@ -229,7 +232,7 @@ public sealed class ProgramGrain(
         allDelivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
         if (delivered > 0 || hadOutbox) await PersistAsync();
         // Anything left undelivered makes the owner due now, so the clock retries it.
-        await ScheduleAsync(allDelivered ? nextDue : time.GetUtcNow());
+        await ScheduleAsync(allDelivered ? nextDue : time.GetUtcNow() + GapKeeping.DeliveryRetry);
     }
 
     private Task ScheduleAsync(DateTimeOffset? due) =>

@@ -51,14 +51,21 @@ public sealed class RegionGrain([PersistentState("region", "state")] IPersistent
 
     public async Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
-        var teams = await Task.WhenAll(region.State.Teams.Select(t => GrainFactory.GetGrain<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken)));
-        var programs = await Task.WhenAll(region.State.Programs.Select(p => GrainFactory.GetGrain<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken)));
-        return new Reports.RegionReport(this.GetPrimaryKeyString(), region.State.Clients.Count, teams.Length, programs.Length,
+        var teams = (await Task.WhenAll(region.State.Teams.Select(t => Existing(GrainFactory.GetGrain<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken))))).OfType<Reports.TeamReport>().ToList();
+        var programs = (await Task.WhenAll(region.State.Programs.Select(p => Existing(GrainFactory.GetGrain<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken))))).OfType<Reports.ProgramReport>().ToList();
+        return new Reports.RegionReport(this.GetPrimaryKeyString(), region.State.Clients.Count, teams.Count, programs.Count,
             teams.Sum(t => t.ActiveClients),
             Reports.ReportMath.Merge(teams.Select(t => t.Gaps).Concat(programs.Select(p => p.Gaps))),
             Reports.ReportMath.Merge(teams.Select(t => t.Referrals)),
             teams.Sum(t => t.GoalsTotal), teams.Sum(t => t.GoalsAchieved),
             programs.Sum(p => p.Capacity), programs.Sum(p => p.Enrolled), programs.Sum(p => p.Waitlisted));
+    }
+
+    /// <summary>A registration that failed after entering the directory leaves an id with nothing behind it: skip it.</summary>
+    private static async Task<T?> Existing<T>(Task<T> report) where T : class
+    {
+        try { return await report; }
+        catch (CareCoordinationException e) when (e.Kind == ErrorKind.NotFound) { return null; }
     }
 
     private SortedSet<string> Set(RegionMember kind) => kind switch

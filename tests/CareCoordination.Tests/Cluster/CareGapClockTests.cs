@@ -75,8 +75,8 @@ public sealed class CareGapClockTests(ClusterFixture fixture)
         var gap = new OpenGap("client/c1/g1", CareGapRule.NoLeadWorker, "lead-worker", ClusterFixture.Clock.GetUtcNow(),
             ClusterFixture.Clock.GetUtcNow(), GapSeverity.Warning, "Assign", FeedId: "team:t");
         var owner = new GapOwner(GapOwnerKind.Client, "c1");
-        var opened = Alert.For(gap, AlertKind.Opened, owner, "r", ClusterFixture.Clock.GetUtcNow(), null);
-        var closed = Alert.For(gap, AlertKind.Closed, owner, "r", ClusterFixture.Clock.GetUtcNow(), null);
+        var opened = Alert.For(gap, AlertKind.Opened, owner, "r", ClusterFixture.Clock.GetUtcNow(), null, 1);
+        var closed = Alert.For(gap, AlertKind.Closed, owner, "r", ClusterFixture.Clock.GetUtcNow(), null, 2);
 
         await feed.AppendAsync([opened]);
         await feed.AppendAsync([opened, closed]);

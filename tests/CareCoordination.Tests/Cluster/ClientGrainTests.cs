@@ -89,5 +89,12 @@ public sealed class ClientGrainTests(ClusterFixture fixture)
         Assert.Equal(0, (await s.Team.GetAsync()).CaseloadSize);
         Assert.Equal(1, (await otherTeam.GetAsync()).CaseloadSize);
         Assert.All(await s.Client.GetOpenGapsAsync(), g => Assert.Equal($"team:{other.TeamId}", g.FeedId));
+
+        // And back: the first team hears of the gap again (a new event, not a duplicate of the first announcement).
+        await s.Team.AssignClientAsync(ClusterScenario.Write(), s.ClientId, "cm-1", "tl");
+        var feed = (await fixture.Grains.GetGrain<Alerts.IAlertFeedGrain>(Alerts.AlertFeeds.Team(s.TeamId)).ReadAsync(0, 100)).Alerts
+            .Where(a => a.Rule == CareGapRule.UnmetNeed).Select(a => a.Kind).ToList();
+        Assert.Equal([Alerts.AlertKind.Opened, Alerts.AlertKind.Closed, Alerts.AlertKind.Opened], feed);
+        Assert.Equal(0, (await otherTeam.GetAsync()).CaseloadSize);
     }
 }

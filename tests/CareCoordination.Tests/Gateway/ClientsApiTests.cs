@@ -59,6 +59,23 @@ public sealed class ClientsApiTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_retried_close_returns_the_first_answer_and_a_goal_update_without_status_keeps_it()
+    {
+        var s = new ApiScenario(gateway);
+        var id = await s.ClientAsync(assign: false, consent: false);
+        var goal = await gateway.Clients.SetGoalAsync(new SetGoalRequest { RequestId = TestKeys.Request(), ClientId = id, Domain = NeedDomain.Housing, Title = "Flat", Status = GoalStatus.InProgress }, s.Worker);
+        var renamed = await gateway.Clients.SetGoalAsync(new SetGoalRequest { RequestId = TestKeys.Request(), ClientId = id, GoalId = goal.ResultId, Domain = NeedDomain.Housing, Title = "A flat near work" }, s.Worker);
+        Assert.Equal(GoalStatus.InProgress, Assert.Single(renamed.Client.Goals).Status);
+
+        var close = new CloseCaseRequest { RequestId = TestKeys.Request(), ClientId = id, Reason = "moved-away" };
+        var first = await gateway.Clients.CloseCaseAsync(close, s.Worker);
+        var retried = await gateway.Clients.CloseCaseAsync(close, s.Worker);
+
+        Assert.Equal(first.ResultId, retried.ResultId);
+        Assert.True(retried.Client.Closed);
+    }
+
+    [Fact]
     public async Task The_timeline_pages_through_what_happened_in_order()
     {
         var s = new ApiScenario(gateway);

@@ -70,6 +70,9 @@ public sealed class ValidationTests(GatewayFixture gateway)
         { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = "r-1", Accept = false })), StatusCode.InvalidArgument, "reason_code");
         AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
         { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 0 })), StatusCode.InvalidArgument, "capacity");
+        AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
+          ResponseSla = new Duration { Seconds = 5, Nanos = -1 } })), StatusCode.InvalidArgument, "response_sla");
         AssertNames(await Refused(gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = "not a gap" })), StatusCode.InvalidArgument, "gap_id");
         AssertNames(await Refused(gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = $"client/{id}/g999" })), StatusCode.NotFound, "g999");
 

@@ -64,7 +64,10 @@ public sealed class CareGapClockGrain(
 {
     // A wake that fails (owner's silo died) is retried after this long.
     private static readonly TimeSpan WakeRetry = TimeSpan.FromMinutes(1);
-    private readonly Dictionary<string, DateTimeOffset> _inFlightUntil = new();
+    // In memory, ordered by due time: a tick looks only at what is due. A woken owner is re-queued at
+    // now + WakeRetry until it answers with its next due time (or the wake is retried).
+    private readonly SortedSet<(DateTimeOffset At, string Key)> _queue = new();
+    private readonly Dictionary<string, DateTimeOffset> _queuedAt = new();
     private bool _reminderChecked;
 
     public static ICareGapClockGrain For(IGrainFactory grains, GapOwner owner, int shards) =>
@@ -86,19 +89,21 @@ public sealed class CareGapClockGrain(
             Period = options.Value.ClockTick,
             KeepAlive = true,
         });
+        foreach (var (key, entry) in clock.State.Entries) Enqueue(key, entry.DueAt);
         if (clock.State.Entries.Count > 0) await EnsureReminderAsync();
     }
 
     public async Task SetDueAsync(GapOwner owner, DateTimeOffset? dueAt)
     {
         var key = owner.ToString();
-        _inFlightUntil.Remove(key);
         if (dueAt is null)
         {
+            Dequeue(key);
             if (!clock.State.Entries.Remove(key)) return;
         }
         else
         {
+            Enqueue(key, dueAt.Value);
             if (clock.State.Entries.TryGetValue(key, out var existing) && existing.DueAt == dueAt) return;
             clock.State.Entries[key] = new DueEntry(owner, dueAt.Value);
         }
@@ -113,15 +118,27 @@ public sealed class CareGapClockGrain(
     private Task TickAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        foreach (var (key, entry) in clock.State.Entries)
+        while (_queue.Count > 0 && _queue.Min.At <= now)
         {
-            if (entry.DueAt > now) continue;
-            if (_inFlightUntil.TryGetValue(key, out var until) && until > now) continue;
-            _inFlightUntil[key] = now + WakeRetry;
+            var key = _queue.Min.Key;
+            Enqueue(key, now + WakeRetry);
             // Not awaited: the owner answers by calling SetDueAsync, which this grain must be free to take.
-            _ = WakeAsync(entry.Owner);
+            if (clock.State.Entries.TryGetValue(key, out var entry)) _ = WakeAsync(entry.Owner);
+            else Dequeue(key);
         }
         return Task.CompletedTask;
+    }
+
+    private void Enqueue(string key, DateTimeOffset at)
+    {
+        Dequeue(key);
+        _queue.Add((at, key));
+        _queuedAt[key] = at;
+    }
+
+    private void Dequeue(string key)
+    {
+        if (_queuedAt.Remove(key, out var at)) _queue.Remove((at, key));
     }
 
     private async Task WakeAsync(GapOwner owner)

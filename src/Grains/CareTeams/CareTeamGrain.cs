@@ -58,7 +58,6 @@ public interface ICareTeamGrain : IGrainWithStringKey
     /// <summary>From a client grain that moved to another team at <paramref name="movedAt"/>. Idempotent; a later re-assignment here stays.</summary>
     [Alias("Release")] Task ReleaseClientAsync(string clientId, DateTimeOffset movedAt);
     [Alias("Caseload")] Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default);
-    [Alias("IsMember")] Task<TeamMember?> FindMemberAsync(string workerId);
     /// <summary>Open gaps of the clients on the caseload, oldest first.</summary>
     [Alias("OpenGaps")] Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
     [Alias("Report")] Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default);
@@ -164,8 +163,6 @@ public sealed class CareTeamGrain(
         var entries = S.Caseload.Values.Where(c => string.IsNullOrEmpty(after) || string.CompareOrdinal(c.ClientId, after) > 0).Take(max + 1).ToList();
         return Task.FromResult(new CaseloadPage(entries.Take(max).ToList(), entries.Count > max ? entries[max - 1].ClientId : null, S.Caseload.Count));
     }
-
-    public Task<TeamMember?> FindMemberAsync(string workerId) => Task.FromResult(S.Members.Find(m => m.WorkerId == workerId));
 
     public async Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
     {

@@ -48,7 +48,7 @@ public sealed class ClientGrain(
     {
         // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
         if (S.Registered && (S.Outbox.Count > 0 || S.ReleaseTeam is not null || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
-            await CommitAsync();
+            await CommitAsync(mutated: false);
     }
 
     public async Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command, CancellationToken cancellationToken = default)
@@ -250,7 +250,7 @@ public sealed class ClientGrain(
         RequireActive();
         if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId)
         {
-            if (S.ReleaseTeam is not null) await CommitAsync();
+            if (S.ReleaseTeam is not null) await CommitAsync(mutated: false);
             return;
         }
         var previous = S.TeamId;
@@ -303,7 +303,7 @@ public sealed class ClientGrain(
     public async Task WakeAsync()
     {
         if (!S.Registered) { await ScheduleAsync(null); return; }
-        await CommitAsync();
+        await CommitAsync(mutated: false);
     }
 
     private OpenGap FindAny(string gapId) => GapKeeping.FindAny(S.Gaps, gapId);
@@ -330,7 +330,7 @@ public sealed class ClientGrain(
     /// <summary>A retried request: same answer, and finish any delivery the first attempt may not have completed.</summary>
     private async Task<ClientWriteResult> ReplayAsync(RequestRecord prior)
     {
-        await CommitAsync();
+        await CommitAsync(mutated: false);
         return new ClientWriteResult(prior.ResultId, View());
     }
 
@@ -339,9 +339,11 @@ public sealed class ClientGrain(
     /// programs, alerts to feeds) and registers the next due time. If the write fails the activation is
     /// dropped, so memory never runs ahead of storage.
     /// </summary>
-    private async Task CommitAsync()
+    /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps moved.</param>
+    private async Task CommitAsync(bool mutated = true)
     {
         var now = time.GetUtcNow();
+        var outboxBefore = S.Outbox.Count;
         var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix, Feed);
         GapKeeping.RecordChanges(changes, S.Gaps, Owner, S.Region, now, S.Outbox);
         // After a team change, gaps still open follow the client to the new team's feed.
@@ -349,7 +351,7 @@ public sealed class ClientGrain(
         foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
         foreach (var g in changes.Closed) Log(now, "gap-closed", $"{g.GapId} {g.Rule}", "system");
         foreach (var g in changes.Escalated) Log(now, "gap-escalated", $"{g.GapId} {g.Rule}", "system");
-        await PersistAsync();
+        if (mutated || changes.Any || S.Outbox.Count != outboxBefore) await PersistAsync();
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
         var (released, releaseChanged) = await ReleasePreviousTeamAsync();

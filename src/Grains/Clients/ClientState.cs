@@ -40,8 +40,6 @@ public sealed class ClientState
     [Id(27)] public DateTimeOffset MovedAt { get; set; }
 
     public bool Active => Registered && !Closed;
-
-    public Referral? FindReferral(string referralId) => Referrals.Find(r => r.ReferralId == referralId);
 }
 
 [GenerateSerializer, Alias("cc.client-profile")]

@@ -52,7 +52,7 @@ public sealed class ProgramGrain(
     {
         // Finish what a crash may have interrupted: answers not yet told to clients, alerts not yet in the feed.
         if (S.Registered && (S.Outbox.Count > 0 || S.Referrals.Values.Any(r => r.ClientKnowsVersion < r.Version)))
-            await CommitAsync();
+            await CommitAsync(mutated: false);
     }
 
     public async Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default)
@@ -173,7 +173,7 @@ public sealed class ProgramGrain(
     public async Task WakeAsync()
     {
         if (!S.Registered) { await ScheduleAsync(null); return; }
-        await CommitAsync();
+        await CommitAsync(mutated: false);
     }
 
     private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId, Func<ProgramReferral, DateTimeOffset, ProgramReferral> change)
@@ -181,27 +181,29 @@ public sealed class ProgramGrain(
         RequireRegistered();
         if (!S.Referrals.TryGetValue(referralId, out var current))
             throw CareCoordinationException.NotFound("referral_id", $"referral {referralId} was not received by program {S.ProgramId}");
-        if (S.Requests.Find(request) is null)
+        var isNew = S.Requests.Find(request) is null;
+        if (isNew)
         {
             var changed = change(current, time.GetUtcNow());
             S.Referrals[referralId] = changed with { Version = current.Version + 1 };
             S.Requests.Remember(request, referralId);
         }
         // Also on a retry: finish telling the client if the first attempt could not.
-        await CommitAsync();
+        await CommitAsync(mutated: isNew);
         return S.Referrals[referralId];
     }
 
     private string Feed => AlertFeeds.Program(this.GetPrimaryKeyString());
 
     /// <summary>Re-evaluates gaps, persists, then delivers to clients and feeds. On a failed write the activation is dropped so memory never runs ahead of storage.</summary>
-    private async Task CommitAsync()
+    /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps moved.</param>
+    private async Task CommitAsync(bool mutated = true)
     {
         var now = time.GetUtcNow();
         var t = options.Value.ForProgram(S.ProgramId, S.Region);
         var changes = CareGapEngine.Reconcile(S.Gaps, ProgramGapRules.Candidates(S, t), now, t, Owner.Prefix, Feed);
         GapKeeping.RecordChanges(changes, S.Gaps, Owner, S.Region, now, S.Outbox);
-        await PersistAsync();
+        if (mutated || changes.Any) await PersistAsync();
         await SyncAsync(changes.NextDueAt);
     }
 

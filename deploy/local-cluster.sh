@@ -25,7 +25,9 @@ grpc_port=${CC_GRPC_PORT:-5090}
 bin=${CC_BIN:-$dir/bin}
 pgdata=$dir/pgdata
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
-cs="Host=127.0.0.1;Port=$pg_port;Database=care;Username=care;Pooling=true;Timeout=5;Command Timeout=15"
+# Each process keeps one Npgsql pool (Orleans' providers and the feed store share it) of at most 20 connections:
+# 5 processes stay far below the server's max_connections set below, with room for psql and the fault tests.
+cs="Host=127.0.0.1;Port=$pg_port;Database=care;Username=care;Pooling=true;Maximum Pool Size=20;Timeout=5;Command Timeout=15"
 common=(--Storage:Provider=Postgres "--Storage:PostgresConnectionString=$cs" --Orleans:ClusterId=local-cluster
         --Logging:LogLevel:Default=Warning ${CC_EXTRA_ARGS:-})
 
@@ -41,6 +43,7 @@ pg_start() {
     as_pg "$pgbin/initdb" -D "$pgdata" -U postgres --auth=trust >"$dir/logs/initdb.log"
     echo "listen_addresses = '127.0.0.1'" >>"$pgdata/postgresql.conf"
     echo "unix_socket_directories = ''" >>"$pgdata/postgresql.conf"
+    echo "max_connections = 200" >>"$pgdata/postgresql.conf"
     fresh=1
   fi
   as_pg "$pgbin/pg_ctl" -D "$pgdata" -o "-p $pg_port" -l "$dir/pglog/postgres.log" -w start >/dev/null
@@ -63,7 +66,8 @@ running() { [ -f "$dir/pids/$1.pid" ] && kill -0 "$(cat "$dir/pids/$1.pid")" 2>/
 start_one() { # name, args... (skipped when already running, so start-services brings back only what is down)
   local name=$1; shift
   running "$name" && return 0
-  (cd "$bin" && exec nohup dotnet "$@" >"$dir/logs/$name.log" 2>&1) &
+  echo "=== $(date -u +%FT%TZ) start $name" >>"$dir/logs/$name.log"   # appended: a restart keeps what came before
+  (cd "$bin" && exec nohup dotnet "$@" >>"$dir/logs/$name.log" 2>&1) &
   echo $! >"$dir/pids/$name.pid"
 }
 

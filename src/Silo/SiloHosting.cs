@@ -6,6 +6,7 @@ using CareCoordination.Silo.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Configuration;
@@ -55,7 +56,7 @@ public static class SiloHosting
             case StorageProvider.Postgres:
                 var cs = RequirePostgres(storage);
                 silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PostgresSchemaStartup(cs));
-                silo.Services.AddSingleton(_ => NpgsqlDataSource.Create(cs));
+                silo.Services.AddSingleton(new PostgresConnectionString(cs));
                 silo.Services.AddSingleton<IAlertFeedStore, PostgresAlertFeedStore>();
                 foreach (var name in new[] { StateStorage, PubSubStorage })
                 {
@@ -107,6 +108,7 @@ public static class SiloHosting
         }
         // A call whose silo died is not failed by the runtime until this passes: keep it well under a platform's deadline.
         client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(10)));
+        client.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetry>();
         client.AddMemoryStreams(AlertFeeds.StreamProvider);
         return client;
     }
@@ -152,15 +154,29 @@ internal sealed class PostgresSchemaStartup(string connectionString) : ILifecycl
 /// <summary>
 /// Activates every clock shard once the silo is up, so time-based gaps keep firing after a restart even where
 /// no durable reminder brings the shards back (the embedded mode) and before the first reminder tick elsewhere.
+/// A few shards at a time: each activation reads its state and the reminder table, and all shards at once on
+/// every silo of a restarting cluster would open that many database connections together.
 /// </summary>
-internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGapOptions> options) : ILifecycleParticipant<ISiloLifecycle>
+internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGapOptions> options, ILogger<CareGapClockStartup> logger)
+    : ILifecycleParticipant<ISiloLifecycle>
 {
+    private const int AtOnce = 4;
+
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(CareGapClockStartup), ServiceLifecycleStage.Active, cancellation =>
+        lifecycle.Subscribe(nameof(CareGapClockStartup), ServiceLifecycleStage.Active, startCancellation =>
         {
-            // Not awaited: start-up does not wait on grain calls; a shard that fails here is woken by its next use.
-            for (var shard = 0; shard < options.Value.ClockShards; shard++)
-                grains.GetGrain<ICareGapClockGrain>(shard).PendingCountAsync().ContinueWith(t => t.Exception, TaskScheduler.Default);
+            // Not awaited: start-up does not wait on grain calls; a shard that fails here is woken by its next use
+            // or its reminder.
+            _ = Parallel.ForEachAsync(Enumerable.Range(0, options.Value.ClockShards),
+                new ParallelOptions { MaxDegreeOfParallelism = AtOnce },
+                async (shard, _) =>
+                {
+                    try { await grains.GetGrain<ICareGapClockGrain>(shard).PendingCountAsync(); }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        logger.LogWarning("Clock shard {Shard} did not start with the silo ({ExceptionType}); its next use or reminder starts it", shard, ex.GetType().Name);
+                    }
+                }).ContinueWith(t => t.Exception, TaskScheduler.Default);
             return Task.CompletedTask;
         });
 }

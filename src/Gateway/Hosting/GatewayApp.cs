@@ -46,7 +46,7 @@ public static class GatewayApp
             o.MaxReceiveMessageSize = 1024 * 1024;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck("orleans", () => HealthCheckResult.Healthy());
+        builder.Services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
 
         var app = builder.Build();
         app.MapGrpcService<ClientsService>();

@@ -4,12 +4,16 @@ using NpgsqlTypes;
 
 namespace CareCoordination.Silo.Storage;
 
-/// <summary>Alert feeds in PostgreSQL (table cc_alert, deploy/postgres/005_care_alert_feeds.sql).</summary>
-public sealed class PostgresAlertFeedStore(NpgsqlDataSource database) : IAlertFeedStore
+/// <summary>
+/// Alert feeds in PostgreSQL (table cc_alert, deploy/postgres/005_care_alert_feeds.sql). Connections come from
+/// Npgsql's pool for the connection string, the same pool the Orleans ADO.NET providers use, so a silo holds at
+/// most "Maximum Pool Size" connections in all (an NpgsqlDataSource would keep a second pool of its own).
+/// </summary>
+public sealed class PostgresAlertFeedStore(PostgresConnectionString database) : IAlertFeedStore
 {
     public async Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken = default)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         // Serialises appends to one feed across silos for the length of the transaction (two activations of a
         // feed can overlap briefly after a silo is declared dead); unique keys remain the last line of defence.
@@ -51,8 +55,9 @@ public sealed class PostgresAlertFeedStore(NpgsqlDataSource database) : IAlertFe
 
     public async Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max, CancellationToken cancellationToken = default)
     {
-        await using var command = database.CreateCommand(
-            "SELECT payload::text FROM cc_alert WHERE feed_id = @f AND sequence > @s ORDER BY sequence LIMIT @m");
+        await using var connection = await database.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(
+            "SELECT payload::text FROM cc_alert WHERE feed_id = @f AND sequence > @s ORDER BY sequence LIMIT @m", connection);
         command.Parameters.AddWithValue("f", feedId);
         command.Parameters.AddWithValue("s", afterSequence);
         command.Parameters.AddWithValue("m", max);
@@ -60,5 +65,24 @@ public sealed class PostgresAlertFeedStore(NpgsqlDataSource database) : IAlertFe
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken)) result.Add(AlertJson.Read(reader.GetString(0)));
         return result;
+    }
+}
+
+/// <summary>The silo's PostgreSQL connection string, for the project's own tables.</summary>
+public sealed record PostgresConnectionString(string Value)
+{
+    public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(Value);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 }

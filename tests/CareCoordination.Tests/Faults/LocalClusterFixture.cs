@@ -43,6 +43,15 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         foreach (var c in Channels) c.Dispose();
+        await ScriptAsync("stop", TimeSpan.FromMinutes(1));
+        // The processes' logs outlive the run under .ci/out, to explain a failure seen only in CI.
+        var logs = Path.Combine(_dir, "logs");
+        var kept = Path.Combine(RepoRoot(), ".ci", "out", "cluster-logs");
+        if (Directory.Exists(logs))
+        {
+            Directory.CreateDirectory(kept);
+            foreach (var file in Directory.GetFiles(logs)) File.Copy(file, Path.Combine(kept, Path.GetFileName(file)), overwrite: true);
+        }
         await ScriptAsync("destroy", TimeSpan.FromMinutes(1));
     }
 

@@ -41,14 +41,16 @@ public sealed class GatewayFixture : IAsyncLifetime
     {
         var app = GatewayApp.Build([], b =>
         {
-            b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            var all = new Dictionary<string, string?>
             {
                 ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
                 ["Orleans:SiloPort"] = FreePort().ToString(),
                 ["Orleans:GatewayPort"] = FreePort().ToString(),
                 ["CareGaps:ClockTick"] = "00:00:00.100",
                 ["Alerts:CatchUpInterval"] = "00:00:00.500",
-            }.Concat(settings));
+            };
+            foreach (var (key, value) in settings) all[key] = value; // the test's settings win
+            b.Configuration.AddInMemoryCollection(all);
             b.Logging.SetMinimumLevel(LogLevel.Warning);
             b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
         });

@@ -43,6 +43,7 @@ public static class SiloHosting
             case StorageProvider.Memory:
                 silo.AddMemoryGrainStorage(StateStorage);
                 silo.Services.AddSingleton<IAlertFeedStore, MemoryAlertFeedStore>();
+                silo.Services.AddSingleton<IGapDueStore, MemoryGapDueStore>();
                 silo.UseInMemoryReminderService();
                 break;
             case StorageProvider.Sqlite:
@@ -50,6 +51,7 @@ public static class SiloHosting
                 silo.Services.AddGrainStorage(StateStorage, (sp, _) =>
                     new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>())));
                 silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
+                silo.Services.AddSingleton<IGapDueStore, SqliteGapDueStore>();
                 // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
                 silo.UseInMemoryReminderService();
                 break;
@@ -58,6 +60,7 @@ public static class SiloHosting
                 silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(new PostgresSchemaStartup(cs));
                 silo.Services.AddSingleton(new PostgresConnectionString(cs));
                 silo.Services.AddSingleton<IAlertFeedStore, PostgresAlertFeedStore>();
+                silo.Services.AddSingleton<IGapDueStore, PostgresGapDueStore>();
                 foreach (var name in new[] { StateStorage, PubSubStorage })
                 {
                     silo.AddAdoNetGrainStorage(name, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });

@@ -29,10 +29,11 @@ public interface ICareGapOwner : IGrainWithStringKey
 }
 
 /// <summary>
-/// One shard of the care-gap clock: a durable index of "wake owner X at time T". Owners register their next due
-/// time whenever it changes; the shard looks at its earliest entry every tick and wakes only the owners that
-/// are due. The cost of the clock grows with the gaps coming due, not with the number of clients, and the
-/// index survives restarts because it is grain state and a reminder brings the shard back.
+/// One shard of the care-gap clock: "wake owner X at time T" for the owners that hash to it. Owners register
+/// their next due time whenever it changes (one row in <see cref="IGapDueStore"/>); the shard keeps its entries
+/// in memory ordered by due time and every tick wakes only the owners that are due. A tick costs the owners
+/// coming due and a registration one row, not the number of clients; a reminder and the silo's start-up bring
+/// the shard back after a restart, reading its rows once.
 /// </summary>
 [Alias("cc.ICareGapClockGrain")]
 public interface ICareGapClockGrain : IGrainWithIntegerKey
@@ -45,30 +46,27 @@ public interface ICareGapClockGrain : IGrainWithIntegerKey
     Task<int> PendingCountAsync();
 }
 
-[GenerateSerializer, Alias("cc.clock-state")]
-public sealed class CareGapClockState
-{
-    /// <summary>Owner ("client/x", "program/y") → when it is next due.</summary>
-    [Id(0)] public Dictionary<string, DueEntry> Entries { get; set; } = new();
-}
-
+/// <summary>An owner and when it is next due.</summary>
 [GenerateSerializer, Alias("cc.due-entry")]
 public sealed record DueEntry([property: Id(0)] GapOwner Owner, [property: Id(1)] DateTimeOffset DueAt);
 
 [GrainType("care-gap-clock")]
 public sealed class CareGapClockGrain(
-    [PersistentState("clock", "state")] IPersistentState<CareGapClockState> clock,
+    IGapDueStore store,
     CareClock time,
     IOptions<CareGapOptions> options,
     ILogger<CareGapClockGrain> logger) : Grain, ICareGapClockGrain, IRemindable
 {
     // A wake that fails (owner's silo died) is retried after this long.
     private static readonly TimeSpan WakeRetry = TimeSpan.FromMinutes(1);
-    // In memory, ordered by due time: a tick looks only at what is due. A woken owner is re-queued at
-    // now + WakeRetry until it answers with its next due time (or the wake is retried).
+    // What the store holds for this shard, and the same ordered by due time so a tick looks only at what is due.
+    // A woken owner is re-queued (in memory only) at now + WakeRetry until it answers with its next due time.
+    private readonly Dictionary<string, DueEntry> _entries = new();
     private readonly SortedSet<(DateTimeOffset At, string Key)> _queue = new();
     private readonly Dictionary<string, DateTimeOffset> _queuedAt = new();
     private bool _reminderChecked;
+
+    private int ShardNumber => (int)this.GetPrimaryKeyLong();
 
     public static ICareGapClockGrain For(IGrainFactory grains, GapOwner owner, int shards) =>
         grains.GetGrain<ICareGapClockGrain>(Shard(owner.ToString(), shards));
@@ -89,31 +87,43 @@ public sealed class CareGapClockGrain(
             Period = options.Value.ClockTick,
             KeepAlive = true,
         });
-        foreach (var (key, entry) in clock.State.Entries) Enqueue(key, entry.DueAt);
-        if (clock.State.Entries.Count > 0) await EnsureReminderAsync();
+        var rows = await StateWrites.GuardAsync(() => store.ReadShardAsync(ShardNumber, cancellationToken));
+        foreach (var entry in rows)
+        {
+            _entries[entry.Owner.ToString()] = entry;
+            Enqueue(entry.Owner.ToString(), entry.DueAt);
+        }
+        if (_entries.Count > 0) await EnsureReminderAsync();
     }
 
     public async Task SetDueAsync(GapOwner owner, DateTimeOffset? dueAt)
     {
         var key = owner.ToString();
-        if (dueAt is null)
+        var known = _entries.TryGetValue(key, out var existing);
+        if (dueAt is null ? !known : known && existing!.DueAt == dueAt)
         {
-            Dequeue(key);
-            if (!clock.State.Entries.Remove(key)) return;
+            // Unchanged in the store; a woken owner answering with the same time is queued again all the same.
+            if (dueAt is { } same) Enqueue(key, same);
+            return;
+        }
+        // The store first: memory never promises a wake-up that a restart would forget.
+        await StateWrites.GuardAsync(async () => { await store.SetAsync(ShardNumber, owner, dueAt); return true; });
+        if (dueAt is { } at)
+        {
+            _entries[key] = new DueEntry(owner, at);
+            Enqueue(key, at);
+            await EnsureReminderAsync();
         }
         else
         {
-            Enqueue(key, dueAt.Value);
-            if (clock.State.Entries.TryGetValue(key, out var existing) && existing.DueAt == dueAt) return;
-            clock.State.Entries[key] = new DueEntry(owner, dueAt.Value);
+            _entries.Remove(key);
+            Dequeue(key);
         }
-        await clock.WriteOrDeactivateAsync(DeactivateOnIdle);
-        if (clock.State.Entries.Count > 0) await EnsureReminderAsync();
         // Something due already (e.g. an alert waiting to be delivered): do not wait for the next tick.
         if (dueAt <= time.GetUtcNow()) await TickAsync(CancellationToken.None);
     }
 
-    public Task<int> PendingCountAsync() => Task.FromResult(clock.State.Entries.Count);
+    public Task<int> PendingCountAsync() => Task.FromResult(_entries.Count);
 
     private Task TickAsync(CancellationToken cancellationToken)
     {
@@ -121,10 +131,23 @@ public sealed class CareGapClockGrain(
         while (_queue.Count > 0 && _queue.Min.At <= now)
         {
             var key = _queue.Min.Key;
-            Enqueue(key, now + WakeRetry);
+            if (!_entries.TryGetValue(key, out var entry))
+            {
+                Dequeue(key);
+                continue;
+            }
+            if (Shard(key, options.Value.ClockShards) != ShardNumber)
+            {
+                // The number of shards changed: woken once here, the owner registers with its new shard.
+                _entries.Remove(key);
+                Dequeue(key);
+            }
+            else
+            {
+                Enqueue(key, now + WakeRetry);
+            }
             // Not awaited: the owner answers by calling SetDueAsync, which this grain must be free to take.
-            if (clock.State.Entries.TryGetValue(key, out var entry)) _ = WakeAsync(entry.Owner);
-            else Dequeue(key);
+            _ = WakeAsync(entry.Owner);
         }
         return Task.CompletedTask;
     }

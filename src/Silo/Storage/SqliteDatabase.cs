@@ -29,6 +29,16 @@ public sealed class SqliteDatabase
                 UNIQUE (feed_id, alert_id)
             );
             """),
+        (2, "care-gap clock index, one row per owner", """
+            CREATE TABLE cc_gap_due (
+                owner_kind INTEGER NOT NULL,
+                owner_id   TEXT    NOT NULL,
+                shard      INTEGER NOT NULL,
+                due_at     INTEGER NOT NULL, -- Unix milliseconds, UTC
+                PRIMARY KEY (owner_kind, owner_id)
+            );
+            CREATE INDEX cc_gap_due_shard ON cc_gap_due (shard);
+            """),
     ];
 
     private readonly string _connectionString;

@@ -18,9 +18,9 @@ public sealed record RegionPage([property: Id(0)] IReadOnlyList<string> Ids, [pr
 public interface IRegionGrain : IGrainWithStringKey
 {
     [Alias("Add")] Task AddAsync(RegionMember kind, string id);
-    /// <summary>Ids of one kind in order, after <paramref name="after"/> (exclusive), at most <paramref name="max"/>.</summary>
     /// <summary>Region-wide figures, summed from the reports of its teams and programs.</summary>
     [Alias("Report")] Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default);
+    /// <summary>Ids of one kind in order, after <paramref name="after"/> (exclusive), at most <paramref name="max"/>.</summary>
     [Alias("List")] Task<RegionPage> ListAsync(RegionMember kind, string? after, int max, CancellationToken cancellationToken = default);
 }
 

@@ -16,7 +16,13 @@ public sealed class AlertSubscriptionOptions
     /// </summary>
     public TimeSpan CatchUpInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Alerts read from a feed per call while replaying (1 to 1000, the feed's own limit).</summary>
     public int ReplayPageSize { get; set; } = 200;
+
+    /// <summary>Live events held for a subscriber that reads slowly; beyond it the oldest are dropped and re-read from the feed.</summary>
+    public int LiveBuffer { get; set; } = 1000;
+
+    public bool IsValid() => CatchUpInterval > TimeSpan.Zero && ReplayPageSize is >= 1 and <= 1000 && LiveBuffer >= 1;
 }
 
 /// <summary>
@@ -30,7 +36,10 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
 
     public async Task RunAsync(Dictionary<string, long> cursors, Func<Alert, Task> send, CancellationToken cancellationToken)
     {
-        var live = Channel.CreateUnbounded<Alert>(new UnboundedChannelOptions { SingleReader = true });
+        // Bounded: a stalled reader cannot grow memory without end. A dropped event leaves a hole in the sequence,
+        // which the next event or the scheduled catch-up fills from the durable feed.
+        var live = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.Value.LiveBuffer)
+            { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
         var handles = new List<StreamSubscriptionHandle<Alert>>();
         try
         {

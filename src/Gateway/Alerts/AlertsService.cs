@@ -6,7 +6,6 @@ using CareCoordination.Clients;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Programs;
 using Grpc.Core;
-using D = CareCoordination.Common;
 
 namespace CareCoordination.Gateway.Alerts;
 
@@ -47,14 +46,36 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
                 await grains.GetGrain<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetOpenGapsAsync(ct),
             _ => throw Validate.Invalid("scope", "set one of client_id, team_id or program_id"),
         };
-        var after = Mapping.FromPageToken(request.PageToken);
-        var start = after is null ? 0 : gaps.ToList().FindIndex(g => g.Gap.GapId == after) + 1;
-        var page = gaps.Skip(start).Take(size).ToList();
+        // Keyset paging on (opened at, gap id): a gap resolved while a worker pages on neither restarts nor skips the list.
+        var after = GapCursor.From(request.PageToken);
+        var ordered = gaps.OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal)
+            .Where(g => after is null || GapCursor.Of(g).CompareTo(after.Value) > 0).ToList();
+        var page = ordered.Take(size).ToList();
         return new ListOpenGapsResponse
         {
             Gaps = { page.Select(g => g.Gap.ToProto(g.Owner)) },
-            NextPageToken = start + page.Count < gaps.Count ? Mapping.PageToken(page[^1].Gap.GapId) : "",
+            NextPageToken = ordered.Count > page.Count ? GapCursor.Of(page[^1]).ToToken() : "",
         };
+    }
+
+    /// <summary>Where a page of open gaps ended: the last gap's opening time and id.</summary>
+    private readonly record struct GapCursor(long OpenedAtTicks, string GapId) : IComparable<GapCursor>
+    {
+        public static GapCursor Of(OwnedGap g) => new(g.Gap.OpenedAt.UtcTicks, g.Gap.GapId);
+
+        public int CompareTo(GapCursor other) =>
+            OpenedAtTicks != other.OpenedAtTicks ? OpenedAtTicks.CompareTo(other.OpenedAtTicks) : string.CompareOrdinal(GapId, other.GapId);
+
+        public string ToToken() => Mapping.PageToken($"{OpenedAtTicks}|{GapId}");
+
+        public static GapCursor? From(string token)
+        {
+            if (Mapping.FromPageToken(token) is not { } text) return null;
+            var bar = text.IndexOf('|');
+            return bar > 0 && long.TryParse(text[..bar], out var ticks)
+                ? new GapCursor(ticks, text[(bar + 1)..])
+                : throw Validate.Invalid("page_token", "page_token is not one this service handed out");
+        }
     }
 
     public override async Task<CareGap> Acknowledge(AcknowledgeRequest request, ServerCallContext context)
@@ -78,7 +99,7 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
 
     private static GapOwner Owner(string gapId) =>
         GapOwner.TryParseGapId(gapId, out var owner) ? owner
-            : throw D.CareCoordinationException.Invalid("gap_id", "gap_id must look like client/{client_id}/g{n} or program/{program_id}/g{n}");
+            : throw Validate.Invalid("gap_id", "gap_id must look like client/{client_id}/g{n} or program/{program_id}/g{n}");
 
     private ICareGapOwner OwnerGrain(GapOwner owner) => owner.Kind == GapOwnerKind.Client
         ? grains.GetGrain<IClientGrain>(owner.Id)

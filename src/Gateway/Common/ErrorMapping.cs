@@ -70,7 +70,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             case Orleans.Serialization.UnavailableExceptionFallbackException:
                 return Unavailable();
             case OrleansException when ex.InnerException is not null:
-                return ToStatus(ex.InnerException, context) is { StatusCode: not StatusCode.Internal } inner ? inner : Unavailable();
+                // The runtime's wrapper says nothing itself: what it wraps decides (a bug inside stays INTERNAL).
+                return ToStatus(ex.InnerException, context);
             default:
                 return ex.InnerException is { } inner2 && ToStatus(inner2, context) is { StatusCode: not StatusCode.Internal } s
                     ? s

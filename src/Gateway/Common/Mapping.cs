@@ -125,14 +125,15 @@ public static class Mapping
         ClientId = e.ClientId, LeadWorkerId = e.LeadWorkerId, AssignedAt = Ts(e.AssignedAt),
     };
 
-    public static V1.Program ToProto(this ProgramView p) => new()
+    /// <summary>The program; <paramref name="withCaseDetail"/> false leaves out its referrals and open gaps (client ids), for directory listings.</summary>
+    public static V1.Program ToProto(this ProgramView p, bool withCaseDetail = true) => new()
     {
         ProgramId = p.ProgramId, Region = p.Region, Name = p.Name, Kind = (V1.ProgramKind)p.Kind,
         Domains = { p.Domains.Select(d => (V1.NeedDomain)d) }, Capacity = p.Capacity, Enrolled = p.Enrolled,
         ResponseSla = Duration.FromTimeSpan(p.ResponseSla), Coordinators = { p.Coordinators }, Eligibility = p.Eligibility,
         Provider = p.Provider, FeedId = AlertFeeds.Program(p.ProgramId),
-        Referrals = { p.Referrals.Select(r => r.ToProto(p.ProgramId)) },
-        OpenGaps = { p.OpenGaps.Select(g => g.ToProto(new GapOwner(GapOwnerKind.Program, p.ProgramId))) },
+        Referrals = { withCaseDetail ? p.Referrals.Select(r => r.ToProto(p.ProgramId)) : [] },
+        OpenGaps = { withCaseDetail ? p.OpenGaps.Select(g => g.ToProto(new GapOwner(GapOwnerKind.Program, p.ProgramId))) : [] },
     };
 
     public static V1.ProgramReferral ToProto(this ProgramReferral r, string programId) => new()
@@ -173,6 +174,6 @@ public static class Mapping
     {
         if (string.IsNullOrEmpty(token)) return null;
         try { return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token)); }
-        catch (FormatException) { throw D.CareCoordinationException.Invalid("page_token", "page_token is not one this service handed out"); }
+        catch (FormatException) { throw Validate.Invalid("page_token", "page_token is not one this service handed out"); }
     }
 }

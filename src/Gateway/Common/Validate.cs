@@ -54,6 +54,20 @@ public static class Validate
         return value.ToDateTimeOffset();
     }
 
+    /// <summary>
+    /// A duration within (0, <paramref name="max"/>], or null if absent. The range is checked on the raw seconds:
+    /// Duration.ToTimeSpan() throws on values a TimeSpan cannot hold, which would otherwise surface as INTERNAL.
+    /// </summary>
+    public static TimeSpan? OptionalDuration(Duration? value, string field, TimeSpan max)
+    {
+        if (value is null) return null;
+        if (value.Nanos is <= -1_000_000_000 or >= 1_000_000_000 || (value.Seconds > 0 && value.Nanos < 0) || (value.Seconds < 0 && value.Nanos > 0))
+            throw Invalid(field, $"{field} is not a valid duration");
+        if (value.Seconds < 0 || value.Seconds > (long)max.TotalSeconds || (value.Seconds == 0 && value.Nanos <= 0) || value.ToTimeSpan() > max)
+            throw Invalid(field, $"{field} must be more than 0 and at most {max.TotalDays:0} days");
+        return value.ToTimeSpan();
+    }
+
     public static int PageSize(int value, string field = "page_size")
     {
         if (value == 0) return DefaultPageSize;

@@ -37,12 +37,13 @@ public static class GatewayApp
             builder.UseOrleansClient(client => client.UseCareCoordinationCluster(config));
         }
 
-        builder.Services.Configure<AlertSubscriptionOptions>(config.GetSection(AlertSubscriptionOptions.Section));
+        builder.Services.AddOptions<AlertSubscriptionOptions>().Bind(config.GetSection(AlertSubscriptionOptions.Section))
+            .Validate(o => o.IsValid(), "Alerts: CatchUpInterval must be positive, ReplayPageSize 1 to 1000 and LiveBuffer at least 1")
+            .ValidateOnStart();
         builder.Services.AddSingleton<AlertSubscriptions>();
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorMappingInterceptor>();
-            o.EnableDetailedErrors = false;
             o.MaxReceiveMessageSize = 1024 * 1024;
         });
         builder.Services.AddGrpcReflection();

@@ -11,6 +11,7 @@ namespace CareCoordination.Gateway.Programs;
 public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.ProgramsBase
 {
     private static readonly TimeSpan DefaultResponseSla = TimeSpan.FromHours(72);
+    private const int MaxCoordinators = 50;
 
     private IProgramGrain Program(string programId) => grains.GetGrain<IProgramGrain>(Validate.Key(programId, "program_id"));
 
@@ -20,11 +21,8 @@ public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.Prog
         var program = Program(request.ProgramId);
         if (request.Domains.Count == 0) throw Validate.Invalid("domains", "domains must list at least one need domain the program serves");
         foreach (var d in request.Domains) Validate.Enum(d, "domains");
-        var given = request.ResponseSla;
-        if (given is not null && (given.Nanos is <= -1_000_000_000 or >= 1_000_000_000 || (given.Seconds > 0 && given.Nanos < 0) || (given.Seconds < 0 && given.Nanos > 0)))
-            throw Validate.Invalid("response_sla", "response_sla is not a valid duration");
-        var sla = given is null ? DefaultResponseSla : given.ToTimeSpan();
-        if (sla <= TimeSpan.Zero || sla > TimeSpan.FromDays(90)) throw Validate.Invalid("response_sla", "response_sla must be between 0 and 90 days");
+        var sla = Validate.OptionalDuration(request.ResponseSla, "response_sla", TimeSpan.FromDays(90)) ?? DefaultResponseSla;
+        if (request.Coordinators.Count > MaxCoordinators) throw Validate.Invalid("coordinators", $"coordinators must list at most {MaxCoordinators} workers");
         for (var i = 0; i < request.Coordinators.Count; i++) Validate.Key(request.Coordinators[i], $"coordinators[{i}]");
         var command = new RegisterProgram(
             Validate.Key(request.Region, "region"),
@@ -54,7 +52,7 @@ public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.Prog
         }));
         return new ListProgramsResponse
         {
-            Programs = { programs.OfType<ProgramView>().Select(p => p.ToProto()) },
+            Programs = { programs.OfType<ProgramView>().Select(p => p.ToProto(withCaseDetail: false)) },
             NextPageToken = Mapping.PageToken(page.NextAfter),
             Total = page.Total,
         };

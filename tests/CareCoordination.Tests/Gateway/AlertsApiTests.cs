@@ -128,4 +128,34 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
         while (seen.Count < 3) seen.Add((await NextAsync(call, a => a.Gap.Rule == CareGapRule.NoLeadWorker)).Gap.ClientId);
         Assert.Equal(ids.Order(), seen.Order());
     }
+
+    [Fact]
+    public async Task Paging_open_gaps_goes_on_where_it_stopped_when_a_listed_gap_is_resolved_meanwhile()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            await ConsentAsync(await s.ClientAsync(), expiringSoon: true);
+            gateway.Clock.Advance(TimeSpan.FromMinutes(1)); // distinct opening times
+        }
+        var open = (await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId })).Gaps;
+        Assert.Equal(3, open.Count);
+        Assert.All(open, g => Assert.Equal(CareGapRule.ConsentExpiring, g.Rule));
+        var all = open.Select(g => g.GapId).ToArray();
+
+        var first = await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId, PageSize = 2 });
+        Assert.Equal(all[..2], first.Gaps.Select(g => g.GapId));
+        // The gap the page ended on is resolved before the worker asks for the next page.
+        await gateway.Alerts.ResolveAsync(new ResolveRequest { RequestId = TestKeys.Request(), GapId = all[1] }, s.Worker);
+
+        var second = await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId, PageSize = 2, PageToken = first.NextPageToken });
+        Assert.Equal([all[2]], second.Gaps.Select(g => g.GapId));
+        Assert.Equal("", second.NextPageToken);
+
+        var forged = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("no cursor"));
+        var refused = await Assert.ThrowsAsync<RpcException>(() =>
+            gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId, PageToken = forged }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("page_token", refused.Status.Detail);
+    }
 }

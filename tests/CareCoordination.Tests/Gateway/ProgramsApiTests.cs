@@ -41,6 +41,11 @@ public sealed class ProgramsApiTests(GatewayFixture gateway)
         var program = await gateway.Programs.GetProgramAsync(new GetProgramRequest { ProgramId = s.ProgramId });
         Assert.Equal(2, program.Referrals.Count);
         Assert.Equal(0, program.Enrolled);
+
+        // The region's directory of programs does not carry who was referred: that is for GetProgram.
+        var listed = Assert.Single((await gateway.Programs.ListProgramsAsync(new ListProgramsRequest { Region = s.Region })).Programs);
+        Assert.Equal(s.ProgramId, listed.ProgramId);
+        Assert.Empty(listed.Referrals);
     }
 
     [Fact]

@@ -73,6 +73,13 @@ public sealed class ValidationTests(GatewayFixture gateway)
         AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
         { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
           ResponseSla = new Duration { Seconds = 5, Nanos = -1 } })), StatusCode.InvalidArgument, "response_sla");
+        // Beyond what a TimeSpan holds: refused by name, not an INTERNAL from the conversion.
+        AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
+          ResponseSla = new Duration { Seconds = 400_000_000_000 } })), StatusCode.InvalidArgument, "response_sla");
+        AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
+          Coordinators = { Enumerable.Range(0, 51).Select(i => $"w-{i}") } })), StatusCode.InvalidArgument, "coordinators");
         AssertNames(await Refused(gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = "not a gap" })), StatusCode.InvalidArgument, "gap_id");
         AssertNames(await Refused(gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = $"client/{id}/g999" })), StatusCode.NotFound, "g999");
 

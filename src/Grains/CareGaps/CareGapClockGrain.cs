@@ -46,6 +46,25 @@ public interface ICareGapClockGrain : IGrainWithIntegerKey
     Task<int> PendingCountAsync();
 }
 
+/// <summary>
+/// An owner's registration with its clock shard, remembering what it last said: most writes leave the next due
+/// time unchanged and then cost no call to the clock.
+/// </summary>
+public sealed class DueRegistration(IGrainFactory grains, GapOwner owner, int shards)
+{
+    private (bool Known, DateTimeOffset? Due) _told;
+
+    public async Task SetAsync(DateTimeOffset? due)
+    {
+        if (_told == (true, due)) return;
+        await CareGapClockGrain.For(grains, owner, shards).SetDueAsync(owner, due);
+        _told = (true, due);
+    }
+
+    /// <summary>The next <see cref="SetAsync"/> calls the clock whatever it holds (it answers a wake).</summary>
+    public void Forget() => _told = default;
+}
+
 /// <summary>An owner and when it is next due.</summary>
 [GenerateSerializer, Alias("cc.due-entry")]
 public sealed record DueEntry([property: Id(0)] GapOwner Owner, [property: Id(1)] DateTimeOffset DueAt);
@@ -107,7 +126,7 @@ public sealed class CareGapClockGrain(
             return;
         }
         // The store first: memory never promises a wake-up that a restart would forget.
-        await StateWrites.GuardAsync(async () => { await store.SetAsync(ShardNumber, owner, dueAt); return true; });
+        await StateWrites.GuardAsync(() => store.SetAsync(ShardNumber, owner, dueAt));
         if (dueAt is { } at)
         {
             _entries[key] = new DueEntry(owner, at);

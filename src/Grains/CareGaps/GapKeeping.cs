@@ -25,7 +25,8 @@ public static class GapKeeping
 
     /// <summary>
     /// The owner's alerts now belong in another feed (a client moved team): open gaps leave the old feed with a
-    /// Closed event and are announced again in the new one, so each team sees exactly the gaps it must act on.
+    /// Closed event and are announced again in the new one (escalated ones as such), so each team sees exactly the
+    /// gaps it must act on.
     /// </summary>
     public static void MoveOpenGaps(GapBook book, string newFeedId, GapOwner owner, string region, DateTimeOffset now, string actor, List<Alert> outbox)
     {
@@ -36,6 +37,8 @@ public static class GapKeeping
             outbox.Add(Announce(book, gap, AlertKind.Closed, owner, region, now, actor));
             book.Open[i] = gap with { FeedId = newFeedId };
             outbox.Add(Announce(book, book.Open[i], AlertKind.Opened, owner, region, now, actor));
+            // An escalated gap reaches the new team's lead too, not only as a plain opening.
+            if (gap.EscalatedAt is not null) outbox.Add(Announce(book, book.Open[i], AlertKind.Escalated, owner, region, now, actor));
         }
     }
 

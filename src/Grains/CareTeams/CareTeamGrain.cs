@@ -167,9 +167,10 @@ public sealed class CareTeamGrain(
     public async Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        var summaries = await Task.WhenAll(S.Caseload.Keys.Select(id => GrainFactory.GetGrain<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
-        return summaries
-            .SelectMany(s => s.OpenGaps.Select(g => new Alerts.OwnedGap(new Alerts.GapOwner(Alerts.GapOwnerKind.Client, s.ClientId), g)))
+        var gaps = await Task.WhenAll(S.Caseload.Keys.Select(async id =>
+            (Owner: new Alerts.GapOwner(Alerts.GapOwnerKind.Client, id), Open: await GrainFactory.GetGrain<IClientGrain>(id).GetOpenGapsAsync(cancellationToken))));
+        return gaps
+            .SelectMany(c => c.Open.Select(g => new Alerts.OwnedGap(c.Owner, g)))
             .OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal).ToList();
     }
 

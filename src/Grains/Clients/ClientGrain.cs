@@ -38,6 +38,7 @@ public sealed class ClientGrain(
     IOptions<CareGapOptions> options) : Grain, IClientGrain
 {
     private const int TimelineCapacity = 2000;
+    private DueRegistration? _due;
     private ClientState S => client.State;
     private string Id => this.GetPrimaryKeyString();
     private GapOwner Owner => new(GapOwnerKind.Client, Id);
@@ -47,7 +48,7 @@ public sealed class ClientGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
-        if (S.Registered && (S.Outbox.Count > 0 || S.ReleaseTeam is not null || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
+        if (S.Registered && (S.Outbox.Count > 0 || S.PendingReleases.Count > 0 || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
             await CommitAsync(mutated: false);
     }
 
@@ -250,16 +251,14 @@ public sealed class ClientGrain(
         RequireActive();
         if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId)
         {
-            if (S.ReleaseTeam is not null) await CommitAsync(mutated: false);
+            if (S.PendingReleases.Count > 0) await CommitAsync(mutated: false);
             return;
         }
         var previous = S.TeamId;
         var now = time.GetUtcNow();
-        if (previous is not null && previous != teamId)
-        {
-            S.ReleaseTeam = previous;
-            S.MovedAt = now;
-        }
+        if (previous is not null && previous != teamId) S.PendingReleases[previous] = now;
+        // Back to a team whose release is still pending: it keeps the client.
+        S.PendingReleases.Remove(teamId);
         S.TeamId = teamId;
         S.LeadWorkerId = leadWorkerId;
         Log(now, "team-assigned", $"team {teamId}, lead {leadWorkerId}", actor);
@@ -302,6 +301,7 @@ public sealed class ClientGrain(
 
     public async Task WakeAsync()
     {
+        _due?.Forget(); // the clock waits for an answer, even an unchanged one
         if (!S.Registered) { await ScheduleAsync(null); return; }
         await CommitAsync(mutated: false);
     }
@@ -354,7 +354,7 @@ public sealed class ClientGrain(
         if (mutated || changes.Any || S.Outbox.Count != outboxBefore) await PersistAsync();
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
-        var (released, releaseChanged) = await ReleasePreviousTeamAsync();
+        var (released, releaseChanged) = await ReleasePreviousTeamsAsync();
         delivered &= released;
         referralsChanged |= releaseChanged;
         var hadOutbox = S.Outbox.Count > 0;
@@ -390,18 +390,23 @@ public sealed class ClientGrain(
         return (ok, changed);
     }
 
-    /// <summary>Tells the team the client left to drop it from its caseload; kept and retried until it succeeds.</summary>
-    private async Task<(bool Ok, bool Changed)> ReleasePreviousTeamAsync()
+    /// <summary>Tells the teams the client left to drop it from their caseloads; each is kept and retried until it succeeds.</summary>
+    private async Task<(bool Ok, bool Changed)> ReleasePreviousTeamsAsync()
     {
-        if (S.ReleaseTeam is not { } team) return (true, false);
-        try
+        var ok = true;
+        var changed = false;
+        foreach (var (team, movedAt) in S.PendingReleases.ToList())
         {
-            using var reentry = RequestContext.AllowCallChainReentrancy();
-            await GrainFactory.GetGrain<ICareTeamGrain>(team).ReleaseClientAsync(Id, S.MovedAt);
-            S.ReleaseTeam = null;
-            return (true, true);
+            try
+            {
+                using var reentry = RequestContext.AllowCallChainReentrancy();
+                await GrainFactory.GetGrain<ICareTeamGrain>(team).ReleaseClientAsync(Id, movedAt);
+                S.PendingReleases.Remove(team);
+                changed = true;
+            }
+            catch (Exception ex) when (ex is not CareCoordinationException) { ok = false; }
         }
-        catch (Exception ex) when (ex is not CareCoordinationException) { return (false, false); }
+        return (ok, changed);
     }
 
     private async Task PersistAsync()
@@ -410,7 +415,7 @@ public sealed class ClientGrain(
     }
 
     private Task ScheduleAsync(DateTimeOffset? due) =>
-        CareGapClockGrain.For(GrainFactory, Owner, options.Value.ClockShards).SetDueAsync(Owner, due);
+        (_due ??= new DueRegistration(GrainFactory, Owner, options.Value.ClockShards)).SetAsync(due);
 
     private void Log(DateTimeOffset at, string kind, string detail, string actor)
     {

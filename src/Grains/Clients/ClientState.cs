@@ -35,9 +35,11 @@ public sealed class ClientState
     /// <summary>Alerts decided but not yet stored in their feed; flushed after every write and on activation.</summary>
     [Id(24)] public List<Alert> Outbox { get; set; } = [];
     [Id(25)] public long NextNumber { get; set; } = 1;
-    /// <summary>The team the client left, still to be told (an outbox of one), and when the move happened.</summary>
-    [Id(26)] public string? ReleaseTeam { get; set; }
-    [Id(27)] public DateTimeOffset MovedAt { get; set; }
+    /// <summary>
+    /// Teams the client left that are still to be told to drop it from their caseload, with when it left each:
+    /// an outbox, so a second move while the first release is pending loses neither.
+    /// </summary>
+    [Id(28)] public Dictionary<string, DateTimeOffset> PendingReleases { get; set; } = new();
 
     public bool Active => Registered && !Closed;
 }

@@ -34,6 +34,9 @@ public static class StateWrites
     }
 
     /// <summary>Runs a storage operation, turning a driver failure into <see cref="StorageUnavailableException"/>.</summary>
+    public static Task GuardAsync(Func<Task> operation) => GuardAsync(async () => { await operation(); return true; });
+
+    /// <inheritdoc cref="GuardAsync(Func{Task})"/>
     public static async Task<T> GuardAsync<T>(Func<Task<T>> operation)
     {
         try

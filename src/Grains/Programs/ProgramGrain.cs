@@ -45,6 +45,7 @@ public sealed class ProgramGrain(
     CareClock time,
     IOptions<CareGapOptions> options) : Grain, IProgramGrain
 {
+    private DueRegistration? _due;
     private ProgramState S => program.State;
     private GapOwner Owner => new(GapOwnerKind.Program, this.GetPrimaryKeyString());
 
@@ -172,6 +173,7 @@ public sealed class ProgramGrain(
 
     public async Task WakeAsync()
     {
+        _due?.Forget(); // the clock waits for an answer, even an unchanged one
         if (!S.Registered) { await ScheduleAsync(null); return; }
         await CommitAsync(mutated: false);
     }
@@ -238,7 +240,7 @@ public sealed class ProgramGrain(
     }
 
     private Task ScheduleAsync(DateTimeOffset? due) =>
-        CareGapClockGrain.For(GrainFactory, Owner, options.Value.ClockShards).SetDueAsync(Owner, due);
+        (_due ??= new DueRegistration(GrainFactory, Owner, options.Value.ClockShards)).SetAsync(due);
 
     private void RequireRegistered()
     {

@@ -71,8 +71,11 @@ start_one() { # name, args... (skipped when already running, so start-services b
   echo $! >"$dir/pids/$name.pid"
 }
 
-wait_port() { # port, what
-  for _ in $(seq 1 150); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2; done
+wait_port() { # port, process name: its own port, so a process that exited is not mistaken for another listener
+  for _ in $(seq 1 150); do
+    running "$2" || { echo "$2 exited before opening port $1 (see $dir/logs/$2.log)" >&2; return 1; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.2
+  done
   echo "$2 did not open port $1 (see $dir/logs)" >&2; return 1
 }
 

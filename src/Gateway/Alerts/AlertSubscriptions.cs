@@ -34,11 +34,12 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
 {
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    public async Task RunAsync(Dictionary<string, long> cursors, Func<Alert, Task> send, CancellationToken cancellationToken)
+    /// <param name="subscribed">Called once the live subscriptions are taken, before the replay: whatever is raised from then on reaches <paramref name="send"/>.</param>
+    public async Task RunAsync(Dictionary<string, long> cursors, Func<Alert, Task> send, Func<Task> subscribed, CancellationToken cancellationToken)
     {
         // Bounded: a stalled reader cannot grow memory without end. A dropped event leaves a hole in the sequence,
         // which the next event or the scheduled catch-up fills from the durable feed.
-        var live = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.Value.LiveBuffer)
+        var pushed = Channel.CreateBounded<Alert>(new BoundedChannelOptions(options.Value.LiveBuffer)
             { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
         var handles = new List<StreamSubscriptionHandle<Alert>>();
         try
@@ -49,11 +50,12 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
                 var stream = provider.GetStream<Alert>(StreamId.Create(AlertFeeds.StreamNamespace, feed));
                 handles.Add(await stream.SubscribeAsync((alert, _) =>
                 {
-                    live.Writer.TryWrite(alert);
+                    pushed.Writer.TryWrite(alert);
                     return Task.CompletedTask;
                 }));
             }
 
+            await subscribed();
             foreach (var feed in cursors.Keys.ToList()) await CatchUpAsync(feed);
 
             var sinceCatchUp = System.Diagnostics.Stopwatch.StartNew();
@@ -63,8 +65,8 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
                 wait.CancelAfter(Max(options.Value.CatchUpInterval - sinceCatchUp.Elapsed, TimeSpan.Zero));
                 try
                 {
-                    await live.Reader.WaitToReadAsync(wait.Token);
-                    while (live.Reader.TryRead(out var alert)) await DeliverLiveAsync(alert);
+                    await pushed.Reader.WaitToReadAsync(wait.Token);
+                    while (pushed.Reader.TryRead(out var alert)) await DeliverLiveAsync(alert);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { }
                 // On a fixed schedule, busy or quiet: a live event lost on one feed is not held up by traffic on another.

@@ -29,7 +29,8 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             if (kind == "team") await grains.GetGrain<ICareTeamGrain>(id).GetAsync(context.CancellationToken);
             if (kind == "program") await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken);
         }
-        await subscriptions.RunAsync(cursors, a => responseStream.WriteAsync(a.ToProto(), context.CancellationToken), context.CancellationToken);
+        await subscriptions.RunAsync(cursors, a => responseStream.WriteAsync(a.ToProto(), context.CancellationToken),
+            () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
     }
 
     public override async Task<ListOpenGapsResponse> ListOpenGaps(ListOpenGapsRequest request, ServerCallContext context)

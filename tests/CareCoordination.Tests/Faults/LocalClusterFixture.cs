@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Grpc.Net.Client;
 using Npgsql;
 
@@ -23,10 +21,12 @@ public sealed class LocalClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        PgPort = FreePort();
-        SiloPortBase = FreeRange(3);
-        var orleansGateway = FreeRange(3);
-        var grpc = FreeRange(2);
+        // One block of nine: PostgreSQL, then 3 silo ports, 3 Orleans gateway ports and 2 gRPC ports (each base + i).
+        var block = TestPorts.FreeBlock(9);
+        PgPort = block + 1;
+        SiloPortBase = block + 1;
+        var orleansGateway = block + 4;
+        var grpc = block + 7;
         _env["CC_CLUSTER_DIR"] = _dir;
         _env["CC_PG_PORT"] = PgPort.ToString();
         _env["CC_SILO_PORT"] = SiloPortBase.ToString();
@@ -43,16 +43,22 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         foreach (var c in Channels) c.Dispose();
-        await ScriptAsync("stop", TimeSpan.FromMinutes(1));
-        // The processes' logs outlive the run under .ci/out, to explain a failure seen only in CI.
-        var logs = Path.Combine(_dir, "logs");
-        var kept = Path.Combine(RepoRoot(), ".ci", "out", "cluster-logs");
-        if (Directory.Exists(logs))
+        try
         {
-            Directory.CreateDirectory(kept);
-            foreach (var file in Directory.GetFiles(logs)) File.Copy(file, Path.Combine(kept, Path.GetFileName(file)), overwrite: true);
+            await ScriptAsync("stop", TimeSpan.FromMinutes(1));
         }
-        await ScriptAsync("destroy", TimeSpan.FromMinutes(1));
+        finally
+        {
+            // The processes' logs outlive the run under .ci/out, to explain a failure seen only in CI.
+            var logs = Path.Combine(_dir, "logs");
+            var kept = Path.Combine(RepoRoot(), ".ci", "out", "cluster-logs");
+            if (Directory.Exists(logs))
+            {
+                Directory.CreateDirectory(kept);
+                foreach (var file in Directory.GetFiles(logs)) File.Copy(file, Path.Combine(kept, Path.GetFileName(file)), overwrite: true);
+            }
+            await ScriptAsync("destroy", TimeSpan.FromMinutes(1));
+        }
     }
 
     public Task KillSiloAsync(int n) => ScriptAsync($"kill-silo {n}", TimeSpan.FromSeconds(30));
@@ -107,38 +113,10 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CareCoordination.sln"))) dir = dir.Parent;
         return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A base port b such that b+1..b+count are free now.</summary>
-    private static int FreeRange(int count)
-    {
-        for (var attempt = 0; attempt < 50; attempt++)
-        {
-            var b = Random.Shared.Next(20000, 40000);
-            if (Enumerable.Range(b + 1, count).All(IsFree)) return b;
-        }
-        throw new InvalidOperationException("no free port range");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var l = new TcpListener(IPAddress.Loopback, port);
-            l.Start();
-            return true;
-        }
-        catch (SocketException) { return false; }
-    }
 }
 
-[CollectionDefinition(Name)]
+/// <summary>Not run alongside other collections: five processes and PostgreSQL on two cores need the machine to themselves to keep their timings.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class LocalClusterCollection : ICollectionFixture<LocalClusterFixture>
 {
     public const string Name = "local-cluster";

@@ -28,18 +28,32 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
     [Fact]
     public async Task An_alert_raised_while_subscribed_arrives_live()
     {
-        var s = await new ApiScenario(gateway).WithTeamAsync();
-        var id = await s.ClientAsync();
-        using var call = Subscribe($"team:{s.TeamId}");
+        // A gateway whose subscriptions never re-read their feeds on schedule: only the live push can deliver.
+        var live = await GatewayFixture.StartWithAsync(new() { ["Alerts:CatchUpInterval"] = "01:00:00" });
+        try
+        {
+            var s = await new ApiScenario(live).WithTeamAsync();
+            var id = await s.ClientAsync();
+            using var call = live.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{s.TeamId}" } } }, s.Worker);
+            await call.ResponseHeadersAsync; // subscribed before the alert is raised
 
-        await ConsentAsync(id, expiringSoon: true);
+            await live.Clients.RecordConsentAsync(new RecordConsentRequest
+            {
+                RequestId = TestKeys.Request(), ClientId = id, Scopes = { ConsentScope.CareTeam },
+                ExpiresAt = Timestamp.FromDateTimeOffset(live.Clock.GetUtcNow().AddDays(5)),
+            }, s.Worker);
 
-        var alert = await NextAsync(call, a => a.Gap.Rule == CareGapRule.ConsentExpiring);
-        Assert.Equal(AlertKind.Opened, alert.Kind);
-        Assert.Equal(id, alert.Gap.ClientId);
-        Assert.Equal($"team:{s.TeamId}", alert.FeedId);
-        Assert.Equal(alert.Gap.GapId, alert.AcknowledgeGapId);
-        Assert.False(string.IsNullOrEmpty(alert.Gap.Action));
+            var alert = await NextAsync(call, a => a.Gap.Rule == CareGapRule.ConsentExpiring);
+            Assert.Equal(AlertKind.Opened, alert.Kind);
+            Assert.Equal(id, alert.Gap.ClientId);
+            Assert.Equal($"team:{s.TeamId}", alert.FeedId);
+            Assert.Equal(alert.Gap.GapId, alert.AcknowledgeGapId);
+            Assert.False(string.IsNullOrEmpty(alert.Gap.Action));
+        }
+        finally
+        {
+            await live.DisposeAsync();
+        }
     }
 
     [Fact]

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using CareCoordination.Api.V1;
 using CareCoordination.Gateway.Hosting;
 using Grpc.Net.Client;
@@ -16,7 +14,7 @@ public sealed class ClientModeTests
     [Fact]
     public async Task A_gateway_started_before_its_silo_waits_for_it_and_then_serves()
     {
-        var siloGatewayPort = FreePort();
+        var siloGatewayPort = TestPorts.Free();
         var gateway = GatewayApp.Build([], b =>
         {
             b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -59,12 +57,5 @@ public sealed class ClientModeTests
                 await silo.DisposeAsync();
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using CareCoordination.Api.V1;
 
 using CareCoordination.Gateway.Hosting;
@@ -29,11 +27,22 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public static Metadata As(string worker) => new() { { "x-worker-id", worker } };
 
+    /// <summary>Settings over the test defaults, for a gateway a test starts for itself (<see cref="StartWithAsync"/>).</summary>
+    private Dictionary<string, string?> Settings { get; init; } = new();
+
     public async Task InitializeAsync()
     {
-        App = await StartAsync(Clock, new() { ["Storage:Provider"] = "Memory" });
+        App = await StartAsync(Clock, new(Settings) { ["Storage:Provider"] = "Memory" });
         Address = App.Addresses().Single();
         Channel = GrpcChannel.ForAddress(Address);
+    }
+
+    /// <summary>A gateway of its own for one test, with some settings changed; dispose it at the end.</summary>
+    public static async Task<GatewayFixture> StartWithAsync(Dictionary<string, string?> settings)
+    {
+        var gateway = new GatewayFixture { Settings = settings };
+        await gateway.InitializeAsync();
+        return gateway;
     }
 
     /// <summary>Starts a gateway in embedded mode on free loopback ports with the given care clock and settings.</summary>
@@ -44,8 +53,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             var all = new Dictionary<string, string?>
             {
                 ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
-                ["Orleans:SiloPort"] = FreePort().ToString(),
-                ["Orleans:GatewayPort"] = FreePort().ToString(),
+                ["Orleans:SiloPort"] = TestPorts.Free().ToString(),
+                ["Orleans:GatewayPort"] = TestPorts.Free().ToString(),
                 ["CareGaps:ClockTick"] = "00:00:00.100",
                 ["Alerts:CatchUpInterval"] = "00:00:00.500",
             };
@@ -63,13 +72,6 @@ public sealed class GatewayFixture : IAsyncLifetime
         Channel.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

@@ -76,10 +76,12 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         var load = Stopwatch.StartNew();
         DateTime? killedAt = null;
         var writes = 0;
+        // The load is bounded by time around the fault, not by a count a fast machine finishes before it: it runs until
+        // 5 s after the kill and at least 20 writes past it. Safety nets: 3,000 operations per worker and 90 s in all.
+        using var stop = new CancellationTokenSource();
         var workers = Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
         {
-            // Bounded: 12 s or 150 operations per worker, whichever comes first.
-            for (var op = 0; op < 150 && load.Elapsed < TimeSpan.FromSeconds(12); op++)
+            for (var op = 0; op < 3000 && !stop.IsCancellationRequested && load.Elapsed < TimeSpan.FromSeconds(90); op++)
             {
                 // Each worker has its own four clients, so a client's toggles land in the order they were sent.
                 var client = region.Clients[w * 4 + op % 4];
@@ -101,12 +103,18 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
             }
         })).ToList();
 
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        // The kill comes from the load's own progress: once it is well under way, whatever the machine's speed.
+        while (Volatile.Read(ref writes) < 60 && load.Elapsed < TimeSpan.FromSeconds(60) && !workers.Any(t => t.IsCompleted))
+            await Task.Delay(20);
         await cluster.KillSiloAsync(2);
         killedAt = DateTime.UtcNow;
         var declared = Stopwatch.StartNew();
         while (await cluster.SiloStatusAsync(2) != Dead && declared.Elapsed < TimeSpan.FromSeconds(60)) await Task.Delay(100);
         var declaredDead = declared.Elapsed;
+        while ((DateTime.UtcNow - killedAt.Value < TimeSpan.FromSeconds(5) || completedAt.Count(t => t > killedAt) < 20)
+               && load.Elapsed < TimeSpan.FromSeconds(85) && !workers.All(t => t.IsCompleted))
+            await Task.Delay(50);
+        stop.Cancel();
         await Task.WhenAll(workers);
 
         // How long calls caught in flight by the kill took to fail, and when calls succeeded again after the last failure.

@@ -2,6 +2,7 @@ using CareCoordination.Clients;
 using CareCoordination.Common;
 using CareCoordination.Regions;
 using CareCoordination.Reports;
+using Orleans.Concurrency;
 
 namespace CareCoordination.CareTeams;
 
@@ -17,8 +18,24 @@ public sealed record CaseloadEntry(
     [property: Id(0)] string ClientId,
     [property: Id(1)] string LeadWorkerId,
     [property: Id(2)] DateTimeOffset AssignedAt,
-    // False until the client grain has taken the assignment; re-sent on activation until it has.
-    [property: Id(3)] bool ClientConfirmed);
+    // The client's assignment number: the client grain alone decides its team and numbers each decision.
+    [property: Id(4)] long Version);
+
+/// <summary>
+/// From a client grain: where it stands with this team as of its assignment number <see cref="Version"/>, either on
+/// the caseload (with its lead worker) or gone. Teams apply notices in version order and ignore older ones.
+/// </summary>
+[GenerateSerializer, Alias("cc.caseload-notice")]
+public sealed record CaseloadNotice(
+    [property: Id(0)] string ClientId,
+    [property: Id(1)] long Version,
+    [property: Id(2)] bool OnTeam,
+    [property: Id(3)] string LeadWorkerId,
+    [property: Id(4)] DateTimeOffset At);
+
+/// <summary>The client's answer to an assignment: its assignment number and when it took it.</summary>
+[GenerateSerializer, Alias("cc.team-assignment")]
+public sealed record TeamAssignment([property: Id(0)] long Version, [property: Id(1)] DateTimeOffset At);
 
 [GenerateSerializer, Alias("cc.team-state")]
 public sealed class CareTeamState
@@ -31,7 +48,11 @@ public sealed class CareTeamState
     [Id(5)] public List<TeamMember> Members { get; set; } = [];
     [Id(6)] public SortedDictionary<string, CaseloadEntry> Caseload { get; set; } = new(StringComparer.Ordinal);
     [Id(7)] public RequestLog Requests { get; set; } = new();
-    [Id(8)] public string AssignedBy { get; set; } = "";
+    /// <summary>
+    /// Clients that left, with the assignment number they left at: a delayed older notice must not bring them back.
+    /// Kept a day (notices are retried, never delayed that long), so it does not grow with the team's history.
+    /// </summary>
+    [Id(9)] public Dictionary<string, CaseloadNotice> Departed { get; set; } = new(StringComparer.Ordinal);
 }
 
 [GenerateSerializer, Alias("cc.team-view")]
@@ -53,10 +74,20 @@ public interface ICareTeamGrain : IGrainWithStringKey
     [Alias("Get")] Task<TeamView> GetAsync(CancellationToken cancellationToken = default);
     [Alias("AddMember")] Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role, string organisation, CancellationToken cancellationToken = default);
     [Alias("RemoveMember")] Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId, CancellationToken cancellationToken = default);
-    /// <summary>Takes a client onto the caseload with a lead worker from the team; the client's alerts then reach this team's feed.</summary>
-    [Alias("Assign")] Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId, string actor, CancellationToken cancellationToken = default);
-    /// <summary>From a client grain that moved to another team at <paramref name="movedAt"/>. Idempotent; a later re-assignment here stays.</summary>
-    [Alias("Release")] Task ReleaseClientAsync(string clientId, DateTimeOffset movedAt);
+    /// <summary>
+    /// Takes a client onto the caseload with a lead worker from the team; the client's alerts then reach this team's
+    /// feed. The client grain decides; this team records its answer.
+    /// </summary>
+    [Alias("Assign")]
+    Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId, string actor,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// From a client grain: it joined or left this team. Interleaves with whatever the team is doing, so a client
+    /// never waits on a team that may be waiting on it (a team assigning that client, or reading its caseload).
+    /// Idempotent and ordered by the client's assignment number.
+    /// </summary>
+    [AlwaysInterleave, Alias("CaseloadNotice")] Task ApplyCaseloadNoticeAsync(CaseloadNotice notice);
     [Alias("Caseload")] Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default);
     /// <summary>Open gaps of the clients on the caseload, oldest first.</summary>
     [Alias("OpenGaps")] Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
@@ -68,13 +99,11 @@ public sealed class CareTeamGrain(
     [PersistentState("team", "state")] IPersistentState<CareTeamState> team,
     CareClock time) : Grain, ICareTeamGrain
 {
+    private static readonly TimeSpan DepartedKept = TimeSpan.FromDays(1);
+    // Caseload notices interleave with requests: one write of the state at a time.
+    private readonly SerialWrites _writes = new();
     private CareTeamState S => team.State;
     private string Id => this.GetPrimaryKeyString();
-
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        if (S.Caseload.Values.Any(c => !c.ClientConfirmed)) await ConfirmAssignmentsAsync();
-    }
 
     public async Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, CancellationToken cancellationToken = default)
     {
@@ -131,30 +160,48 @@ public sealed class CareTeamGrain(
         return View();
     }
 
-    public async Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId, string actor, CancellationToken cancellationToken = default)
+    public async Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId, string actor,
+        CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        if (S.Requests.Find(request) is null)
-        {
-            if (!S.Members.Any(m => m.WorkerId == leadWorkerId))
-                throw CareCoordinationException.Precondition("lead_worker_id", $"worker {leadWorkerId} is not a member of team {Id}; add them first");
-            var client = await GrainFactory.GetGrain<IClientGrain>(clientId).GetAsync(cancellationToken);
-            if (client.Closed) throw CareCoordinationException.Precondition("client_id", $"the case of client {clientId} is closed");
-            if (client.Region != S.Region) throw CareCoordinationException.Precondition("client_id", $"client {clientId} is in another region");
-            S.Caseload[clientId] = new CaseloadEntry(clientId, leadWorkerId, time.GetUtcNow(), false);
-            S.AssignedBy = actor;
-            S.Requests.Remember(request, clientId);
-            await PersistAsync();
-        }
-        await ConfirmAssignmentsAsync(failFor: clientId);
-        return S.Caseload.TryGetValue(clientId, out var entry) ? entry
-            : throw CareCoordinationException.Precondition("client_id", $"client {clientId} has since moved to another team");
+        // A retry answers what the first attempt answered, even if the client has moved on since.
+        if (S.Requests.Find(request) is { } prior) return new CaseloadEntry(clientId, leadWorkerId, prior.At ?? default, 0);
+        if (!S.Members.Any(m => m.WorkerId == leadWorkerId))
+            throw CareCoordinationException.Precondition("lead_worker_id",
+                $"worker {leadWorkerId} is not a member of team {Id}; add them first");
+        // The client decides (and refuses a closed case or another region); it tells this team by a caseload notice
+        // before it answers, and the answer is applied here too in case that notice was lost.
+        var assigned = await GrainFactory.GetGrain<IClientGrain>(clientId)
+            .AssignTeamAsync(Id, S.Region, leadWorkerId, actor, cancellationToken);
+        Apply(new CaseloadNotice(clientId, assigned.Version, true, leadWorkerId, assigned.At));
+        S.Requests.Remember(request, clientId, assigned.At);
+        await PersistAsync();
+        return new CaseloadEntry(clientId, leadWorkerId, assigned.At, assigned.Version);
     }
 
-    public async Task ReleaseClientAsync(string clientId, DateTimeOffset movedAt)
+    public async Task ApplyCaseloadNoticeAsync(CaseloadNotice notice)
     {
-        if (S.Caseload.TryGetValue(clientId, out var entry) && entry.AssignedAt <= movedAt && S.Caseload.Remove(clientId))
-            await PersistAsync();
+        if (Apply(notice)) await PersistAsync();
+    }
+
+    /// <summary>Applies a client's notice unless a newer one was applied already; true if the caseload changed.</summary>
+    private bool Apply(CaseloadNotice n)
+    {
+        if (S.Caseload.TryGetValue(n.ClientId, out var entry) && entry.Version >= n.Version) return false;
+        if (S.Departed.TryGetValue(n.ClientId, out var gone) && gone.Version >= n.Version) return false;
+        if (n.OnTeam)
+        {
+            S.Caseload[n.ClientId] = new CaseloadEntry(n.ClientId, n.LeadWorkerId, n.At, n.Version);
+            S.Departed.Remove(n.ClientId);
+        }
+        else
+        {
+            S.Caseload.Remove(n.ClientId);
+            S.Departed[n.ClientId] = n;
+        }
+        var forgetBefore = time.GetUtcNow() - DepartedKept;
+        foreach (var old in S.Departed.Values.Where(d => d.At < forgetBefore).ToList()) S.Departed.Remove(old.ClientId);
+        return true;
     }
 
     public Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default)
@@ -186,35 +233,7 @@ public sealed class CareTeamGrain(
             summaries.Sum(s => s.GoalsTotal), summaries.Sum(s => s.GoalsAchieved), S.Members.Count);
     }
 
-    /// <summary>Tells clients of their assignment. Failures are retried later, except for <paramref name="failFor"/>, whose caller is told.</summary>
-    private async Task ConfirmAssignmentsAsync(string? failFor = null)
-    {
-        var changed = false;
-        foreach (var entry in S.Caseload.Values.Where(c => !c.ClientConfirmed).ToList())
-        {
-            try
-            {
-                // The client releases its previous team on the way: let a call chain that comes back here in.
-                using var reentry = RequestContext.AllowCallChainReentrancy();
-                await GrainFactory.GetGrain<IClientGrain>(entry.ClientId).AssignTeamAsync(Id, entry.LeadWorkerId, S.AssignedBy);
-                S.Caseload[entry.ClientId] = entry with { ClientConfirmed = true };
-            }
-            catch (CareCoordinationException)
-            {
-                // The client refused (its case closed meanwhile): the assignment cannot stand.
-                S.Caseload.Remove(entry.ClientId);
-                if (entry.ClientId == failFor) { await PersistAsync(); throw; }
-            }
-            catch when (entry.ClientId != failFor) { continue; }
-            changed = true;
-        }
-        if (changed) await PersistAsync();
-    }
-
-    private async Task PersistAsync()
-    {
-        await team.WriteOrDeactivateAsync(DeactivateOnIdle);
-    }
+    private Task PersistAsync() => _writes.WriteAsync(() => team.WriteOrDeactivateAsync(DeactivateOnIdle));
 
     private void RequireCreated()
     {

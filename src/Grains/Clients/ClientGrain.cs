@@ -26,8 +26,14 @@ public interface IClientGrain : ICareGapOwner
     [Alias("Refer")] Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default);
     /// <summary>From a program grain: its answer to a referral. Idempotent by version.</summary>
     [Alias("ReferralUpdate")] Task ApplyReferralUpdateAsync(ReferralUpdate update);
-    /// <summary>From a care-team grain: the team and lead worker now responsible. Idempotent.</summary>
-    [Alias("AssignTeam")] Task AssignTeamAsync(string teamId, string leadWorkerId, string actor);
+    /// <summary>
+    /// From a care-team grain: the team and lead worker now responsible. The client alone decides its team: it
+    /// numbers the decision and tells the teams concerned (the new one, and the one it left) by caseload notices.
+    /// Idempotent: the same team and lead answer the current assignment.
+    /// </summary>
+    [Alias("AssignTeam")]
+    Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId, string actor,
+        CancellationToken cancellationToken = default);
     [Alias("Summary")] Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
 }
 
@@ -48,7 +54,15 @@ public sealed class ClientGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
-        if (S.Registered && (S.Outbox.Count > 0 || S.PendingReleases.Count > 0 || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
+        if (S.PendingReleases.Count > 0)
+        {
+            // Releases stored before assignment numbers existed become departures numbered after every earlier join.
+            S.AssignmentVersion++;
+            foreach (var (team, movedAt) in S.PendingReleases)
+                S.TeamNotices[team] = new CaseloadNotice(Id, S.AssignmentVersion, false, "", movedAt);
+            S.PendingReleases.Clear();
+        }
+        if (S.Registered && (S.Outbox.Count > 0 || S.TeamNotices.Count > 0 || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
             await CommitAsync(mutated: false);
     }
 
@@ -246,23 +260,29 @@ public sealed class ClientGrain(
         await CommitAsync();
     }
 
-    public async Task AssignTeamAsync(string teamId, string leadWorkerId, string actor)
+    public async Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId, string actor,
+        CancellationToken cancellationToken = default)
     {
         RequireActive();
-        if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId)
+        if (teamRegion != S.Region)
+            throw CareCoordinationException.Precondition("client_id", $"client {Id} is in another region than team {teamId}");
+        if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId && S.AssignedAt is { } since)
         {
-            if (S.PendingReleases.Count > 0) await CommitAsync(mutated: false);
-            return;
+            if (S.TeamNotices.Count > 0) await CommitAsync(mutated: false);
+            return new TeamAssignment(S.AssignmentVersion, since);
         }
         var previous = S.TeamId;
         var now = time.GetUtcNow();
-        if (previous is not null && previous != teamId) S.PendingReleases[previous] = now;
-        // Back to a team whose release is still pending: it keeps the client.
-        S.PendingReleases.Remove(teamId);
+        var version = ++S.AssignmentVersion;
+        if (previous is not null && previous != teamId)
+            S.TeamNotices[previous] = new CaseloadNotice(Id, version, false, "", now);
+        S.TeamNotices[teamId] = new CaseloadNotice(Id, version, true, leadWorkerId, now);
         S.TeamId = teamId;
         S.LeadWorkerId = leadWorkerId;
+        S.AssignedAt = now;
         Log(now, "team-assigned", $"team {teamId}, lead {leadWorkerId}", actor);
         await CommitAsync();
+        return new TeamAssignment(version, now);
     }
 
     public Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
@@ -354,7 +374,7 @@ public sealed class ClientGrain(
         if (mutated || changes.Any || S.Outbox.Count != outboxBefore) await PersistAsync();
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
-        var (released, releaseChanged) = await ReleasePreviousTeamsAsync();
+        var (released, releaseChanged) = await DeliverTeamNoticesAsync();
         delivered &= released;
         referralsChanged |= releaseChanged;
         var hadOutbox = S.Outbox.Count > 0;
@@ -390,18 +410,20 @@ public sealed class ClientGrain(
         return (ok, changed);
     }
 
-    /// <summary>Tells the teams the client left to drop it from their caseloads; each is kept and retried until it succeeds.</summary>
-    private async Task<(bool Ok, bool Changed)> ReleasePreviousTeamsAsync()
+    /// <summary>
+    /// Tells teams where the client stands; each notice is kept and retried until its team has it. Teams take
+    /// notices interleaved, so this never waits on a team that is itself waiting on this client.
+    /// </summary>
+    private async Task<(bool Ok, bool Changed)> DeliverTeamNoticesAsync()
     {
         var ok = true;
         var changed = false;
-        foreach (var (team, movedAt) in S.PendingReleases.ToList())
+        foreach (var (team, notice) in S.TeamNotices.ToList())
         {
             try
             {
-                using var reentry = RequestContext.AllowCallChainReentrancy();
-                await GrainFactory.GetGrain<ICareTeamGrain>(team).ReleaseClientAsync(Id, movedAt);
-                S.PendingReleases.Remove(team);
+                await GrainFactory.GetGrain<ICareTeamGrain>(team).ApplyCaseloadNoticeAsync(notice);
+                S.TeamNotices.Remove(team);
                 changed = true;
             }
             catch (Exception ex) when (ex is not CareCoordinationException) { ok = false; }

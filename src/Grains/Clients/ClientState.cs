@@ -35,11 +35,16 @@ public sealed class ClientState
     /// <summary>Alerts decided but not yet stored in their feed; flushed after every write and on activation.</summary>
     [Id(24)] public List<Alert> Outbox { get; set; } = [];
     [Id(25)] public long NextNumber { get; set; } = 1;
-    /// <summary>
-    /// Teams the client left that are still to be told to drop it from their caseload, with when it left each:
-    /// an outbox, so a second move while the first release is pending loses neither.
-    /// </summary>
+    /// <summary>Teams left before assignment numbers existed; turned into <see cref="TeamNotices"/> on activation.</summary>
     [Id(28)] public Dictionary<string, DateTimeOffset> PendingReleases { get; set; } = new();
+    /// <summary>Numbers the client's team decisions, so teams apply joins and departures in order.</summary>
+    [Id(29)] public long AssignmentVersion { get; set; }
+    [Id(30)] public DateTimeOffset? AssignedAt { get; set; }
+    /// <summary>
+    /// Teams still to be told where the client stands (joined, or left), the latest notice per team: an outbox, so
+    /// a second move while the first notice is pending loses neither.
+    /// </summary>
+    [Id(31)] public Dictionary<string, CareTeams.CaseloadNotice> TeamNotices { get; set; } = new(StringComparer.Ordinal);
 
     public bool Active => Registered && !Closed;
 }

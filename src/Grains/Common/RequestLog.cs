@@ -23,17 +23,21 @@ public sealed class RequestLog
         return record;
     }
 
-    public void Remember(WriteRequest request, string resultId)
+    public void Remember(WriteRequest request, string resultId, DateTimeOffset? at = null)
     {
         if (Entries.ContainsKey(request.RequestId)) return;
-        Entries[request.RequestId] = new RequestRecord(request.Fingerprint, resultId);
+        Entries[request.RequestId] = new RequestRecord(request.Fingerprint, resultId, at);
         Order.Enqueue(request.RequestId);
         while (Order.Count > Capacity) Entries.Remove(Order.Dequeue());
     }
 }
 
 [GenerateSerializer, Alias("cc.request-record")]
-public sealed record RequestRecord([property: Id(0)] string Fingerprint, [property: Id(1)] string ResultId);
+public sealed record RequestRecord(
+    [property: Id(0)] string Fingerprint,
+    [property: Id(1)] string ResultId,
+    // When the write took effect, where its answer reports it (an assignment's time).
+    [property: Id(2)] DateTimeOffset? At = null);
 
 /// <summary>Identity of a write: the caller's request id and a fingerprint of its content.</summary>
 [GenerateSerializer, Alias("cc.write-request")]

@@ -7,7 +7,8 @@ using CareCoordination.Gateway.Reports;
 using CareCoordination.Silo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Grpc.AspNetCore.Server.Model;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CareCoordination.Gateway.Hosting;
 
@@ -46,6 +47,10 @@ public static class GatewayApp
             o.Interceptors.Add<ErrorMappingInterceptor>();
             o.MaxReceiveMessageSize = 1024 * 1024;
         });
+        // Undecodable requests are INVALID_ARGUMENT: our binder replaces Grpc.AspNetCore's default one.
+        builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>),
+            typeof(DecodingServiceMethodProvider<>)));
         builder.Services.AddGrpcReflection();
         builder.Services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
 

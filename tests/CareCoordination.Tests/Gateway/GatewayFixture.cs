@@ -46,7 +46,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>Starts a gateway in embedded mode on free loopback ports with the given care clock and settings.</summary>
-    public static async Task<WebApplication> StartAsync(FakeTimeProvider clock, Dictionary<string, string?> settings)
+    public static async Task<WebApplication> StartAsync(FakeTimeProvider clock, Dictionary<string, string?> settings,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var app = GatewayApp.Build([], b =>
         {
@@ -62,6 +63,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             b.Configuration.AddInMemoryCollection(all);
             b.Logging.SetMinimumLevel(LogLevel.Warning);
             b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
+            configure?.Invoke(b);
         });
         await app.StartAsync();
         return app;

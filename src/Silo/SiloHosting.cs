@@ -36,6 +36,7 @@ public static class SiloHosting
         silo.Services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
         silo.Services.TryAddSingleton(CareClock.System);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CareGapClockStartup>();
+        silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new SiloStartTimeProvider());
 
         var storage = configuration.Storage();
         switch (storage.Provider)
@@ -182,4 +183,18 @@ internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGap
                 }).ContinueWith(t => t.Exception, TaskScheduler.Default);
             return Task.CompletedTask;
         });
+}
+
+/// <summary>
+/// Orleans' membership clock with its timestamps counted from silo start instead of machine boot. Orleans 10.4.2's
+/// Watchdog starts its checking thread before it stores its first component timestamp; the thread can read that
+/// field while it is still 0 and then warns that the health check "has not completed for" the machine's uptime,
+/// and counts a stall against the silo's local health. Counting from silo start makes 0 mean "just started".
+/// Orleans uses this clock only for differences between its timestamps, so nothing else changes.
+/// </summary>
+internal sealed class SiloStartTimeProvider : TimeProvider
+{
+    private readonly long _origin = global::System.Diagnostics.Stopwatch.GetTimestamp();
+
+    public override long GetTimestamp() => global::System.Diagnostics.Stopwatch.GetTimestamp() - _origin;
 }

@@ -9,7 +9,7 @@ using Grpc.Core;
 
 namespace CareCoordination.Gateway.Alerts;
 
-public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subscriptions) : Api.V1.Alerts.AlertsBase
+public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subscriptions, PageTokens pageTokens) : Api.V1.Alerts.AlertsBase
 {
     public const int MaxFeedsPerSubscription = 50;
 
@@ -48,14 +48,15 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             _ => throw Validate.Invalid("scope", "set one of client_id, team_id or program_id"),
         };
         // Keyset paging on (opened at, gap id): a gap resolved while a worker pages on neither restarts nor skips the list.
-        var after = GapCursor.From(request.PageToken);
+        var query = $"gaps:{request.ScopeCase}:{request.ClientId}{request.TeamId}{request.ProgramId}";
+        var after = GapCursor.From(pageTokens.Read(request.PageToken, query));
         var ordered = gaps.OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal)
             .Where(g => after is null || GapCursor.Of(g).CompareTo(after.Value) > 0).ToList();
         var page = ordered.Take(size).ToList();
         return new ListOpenGapsResponse
         {
             Gaps = { page.Select(g => g.Gap.ToProto(g.Owner)) },
-            NextPageToken = ordered.Count > page.Count ? GapCursor.Of(page[^1]).ToToken() : "",
+            NextPageToken = ordered.Count > page.Count ? pageTokens.Issue(query, GapCursor.Of(page[^1]).ToPosition()) : "",
         };
     }
 
@@ -67,15 +68,13 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         public int CompareTo(GapCursor other) =>
             OpenedAtTicks != other.OpenedAtTicks ? OpenedAtTicks.CompareTo(other.OpenedAtTicks) : string.CompareOrdinal(GapId, other.GapId);
 
-        public string ToToken() => Mapping.PageToken($"{OpenedAtTicks}|{GapId}");
+        public string ToPosition() => $"{OpenedAtTicks}|{GapId}";
 
-        public static GapCursor? From(string token)
+        public static GapCursor? From(string? position)
         {
-            if (Mapping.FromPageToken(token) is not { } text) return null;
-            var bar = text.IndexOf('|');
-            return bar > 0 && long.TryParse(text[..bar], out var ticks)
-                ? new GapCursor(ticks, text[(bar + 1)..])
-                : throw Validate.Invalid("page_token", "page_token is not one this service handed out");
+            if (position is null) return null;
+            var bar = position.IndexOf('|');
+            return new GapCursor(long.Parse(position[..bar]), position[(bar + 1)..]);
         }
     }
 

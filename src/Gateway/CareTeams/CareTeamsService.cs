@@ -6,7 +6,7 @@ using D = CareCoordination.Common;
 
 namespace CareCoordination.Gateway.CareTeams;
 
-public sealed class CareTeamsService(IGrainFactory grains) : Api.V1.CareTeams.CareTeamsBase
+public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens) : Api.V1.CareTeams.CareTeamsBase
 {
     private ICareTeamGrain Team(string teamId) => grains.GetGrain<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
 
@@ -50,11 +50,13 @@ public sealed class CareTeamsService(IGrainFactory grains) : Api.V1.CareTeams.Ca
     public override async Task<GetCaseloadResponse> GetCaseload(GetCaseloadRequest request, ServerCallContext context)
     {
         var team = Team(request.TeamId);
-        var page = await team.GetCaseloadAsync(Mapping.FromPageToken(request.PageToken), Validate.PageSize(request.PageSize), context.CancellationToken);
+        var query = $"caseload:{request.TeamId}";
+        var page = await team.GetCaseloadAsync(pageTokens.Read(request.PageToken, query), Validate.PageSize(request.PageSize),
+            context.CancellationToken);
         return new GetCaseloadResponse
         {
             Entries = { page.Entries.Select(e => e.ToProto()) },
-            NextPageToken = Mapping.PageToken(page.NextAfter),
+            NextPageToken = page.NextAfter is { } next ? pageTokens.Issue(query, next) : "",
             Total = page.Total,
         };
     }

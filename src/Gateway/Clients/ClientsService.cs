@@ -7,7 +7,7 @@ using D = CareCoordination.Common;
 namespace CareCoordination.Gateway.Clients;
 
 /// <summary>Clients: validation of the wire request, then one call to the client's grain.</summary>
-public sealed class ClientsService(IGrainFactory grains) : Api.V1.Clients.ClientsBase
+public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) : Api.V1.Clients.ClientsBase
 {
     private const int MaxTitle = 200;
 
@@ -19,7 +19,8 @@ public sealed class ClientsService(IGrainFactory grains) : Api.V1.Clients.Client
         var grain = Client(request.ClientId);
         var region = Validate.Key(request.Region, "region");
         var p = request.Profile ?? new Profile();
-        var language = Validate.Text(p.PreferredLanguage, "profile.preferred_language", 35, required: false);
+        var language = p.PreferredLanguage.Length == 0 ? ""
+            : Validate.LanguageTag(p.PreferredLanguage, "profile.preferred_language");
         if (p.BirthYear != 0) Validate.Range(p.BirthYear, "profile.birth_year", 1900, DateTime.UtcNow.Year);
         foreach (var c in p.Circumstances) Validate.Enum(c, "profile.circumstances");
         Validate.Enum(p.Risk, "profile.risk", allowZero: true);
@@ -112,9 +113,8 @@ public sealed class ClientsService(IGrainFactory grains) : Api.V1.Clients.Client
     {
         var grain = Client(request.ClientId);
         var size = Validate.PageSize(request.PageSize);
-        var after = Mapping.FromPageToken(request.PageToken) is { } token
-            ? long.TryParse(token, out var seq) && seq >= 0 ? seq : throw Validate.Invalid("page_token", "page_token is not one this service handed out")
-            : 0;
+        var query = $"timeline:{request.ClientId}";
+        var after = pageTokens.Read(request.PageToken, query) is { } token ? long.Parse(token) : 0;
         var page = await grain.GetTimelineAsync(after, size, context.CancellationToken);
         return new GetTimelineResponse
         {
@@ -122,7 +122,7 @@ public sealed class ClientsService(IGrainFactory grains) : Api.V1.Clients.Client
             {
                 Sequence = e.Sequence, At = Mapping.Ts(e.At), Kind = e.Kind, Detail = e.Detail, Actor = e.Actor,
             }) },
-            NextPageToken = page.NextAfter > 0 ? Mapping.PageToken(page.NextAfter.ToString()) : "",
+            NextPageToken = page.NextAfter > 0 ? pageTokens.Issue(query, page.NextAfter.ToString()) : "",
         };
     }
 

@@ -166,14 +166,4 @@ public static class Mapping
         if (f.MeanHoursToRespond is { } h) m.MeanHoursToRespond = h;
         return m;
     }
-
-    public static string PageToken(string? after) => after is null ? "" : Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(after));
-
-    /// <summary>Page tokens are opaque to callers; a token that was not handed out is INVALID_ARGUMENT.</summary>
-    public static string? FromPageToken(string token)
-    {
-        if (string.IsNullOrEmpty(token)) return null;
-        try { return System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(token)); }
-        catch (FormatException) { throw Validate.Invalid("page_token", "page_token is not one this service handed out"); }
-    }
 }

@@ -5,7 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 namespace CareCoordination.Gateway.Common;
 
 /// <summary>Checks of request fields. Each failure is INVALID_ARGUMENT naming the field, before anything changes.</summary>
-public static class Validate
+public static partial class Validate
 {
     public const int MaxPageSize = 200;
     public const int DefaultPageSize = 50;
@@ -26,8 +26,25 @@ public static class Validate
         if (required && string.IsNullOrWhiteSpace(value)) throw Invalid(field, $"{field} is required");
         if (value.Length > max) throw Invalid(field, $"{field} must be at most {max} characters");
         if (value.Any(char.IsControl)) throw Invalid(field, $"{field} must not contain control characters");
+        // Bidi embeddings, overrides and isolates make text display as something else than it is (U+202E reverses
+        // what follows); zero-width joiners stay allowed: emoji and several scripts need them.
+        if (value.Any(c => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069'))
+            throw Invalid(field, $"{field} must not contain bidirectional override characters");
         return value.Trim();
     }
+
+    /// <summary>A BCP 47 language tag (RFC 5646 well-formed: language, script, region, variants, extensions, private use).</summary>
+    public static string LanguageTag(string value, string field)
+    {
+        if (value.Length > 35 || !LanguageTagPattern().IsMatch(value))
+            throw Invalid(field, $"{field} must be a BCP 47 language tag such as es, ar-MA, zh-Hant or uk");
+        return value;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        "^[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+        + "(-[0-9A-WYZa-wyz](-[A-Za-z0-9]{2,8})+)*(-x(-[A-Za-z0-9]{1,8})+)?$|^x(-[A-Za-z0-9]{1,8})+$")]
+    private static partial System.Text.RegularExpressions.Regex LanguageTagPattern();
 
     public static T Enum<T>(T value, string field, bool allowZero = false) where T : struct, System.Enum
     {
@@ -81,8 +98,9 @@ public static class Validate
             ?? throw new InvalidOperationException($"{request.Descriptor.Name} has no request_id");
         var requestId = (string)field.Accessor.GetValue(request);
         if (string.IsNullOrEmpty(requestId)) throw Invalid("request_id", "request_id is required: choose a unique id per write and reuse it on retry");
-        if (requestId.Length > 128 || requestId.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
-            throw Invalid("request_id", "request_id must be at most 128 characters without spaces or control characters");
+        // Visible ASCII only: no spaces, control, zero-width or bidi characters that make two ids look alike.
+        if (requestId.Length > 128 || requestId.Any(c => c is < '!' or > '~'))
+            throw Invalid("request_id", "request_id must be 1-128 visible ASCII characters (e.g. a UUID), without spaces");
         var copy = request.Clone();
         field.Accessor.Clear(copy);
         return WriteRequest.Of(requestId, Convert.ToBase64String(copy.ToByteArray()));

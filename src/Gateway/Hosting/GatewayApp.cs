@@ -42,6 +42,8 @@ public static class GatewayApp
             .Validate(o => o.IsValid(), "Alerts: CatchUpInterval must be positive, ReplayPageSize 1 to 1000 and LiveBuffer at least 1")
             .ValidateOnStart();
         builder.Services.AddSingleton<AlertSubscriptions>();
+        builder.Services.AddSingleton<GatewaySecrets>();
+        builder.Services.AddSingleton<PageTokens>();
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorMappingInterceptor>();

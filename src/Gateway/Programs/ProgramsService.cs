@@ -8,7 +8,7 @@ using D = CareCoordination.Common;
 
 namespace CareCoordination.Gateway.Programs;
 
-public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.ProgramsBase
+public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens) : Api.V1.Programs.ProgramsBase
 {
     private static readonly TimeSpan DefaultResponseSla = TimeSpan.FromHours(72);
     private const int MaxCoordinators = 50;
@@ -43,7 +43,9 @@ public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.Prog
     public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
     {
         var region = grains.GetGrain<IRegionGrain>(Validate.Key(request.Region, "region"));
-        var page = await region.ListAsync(RegionMember.Program, Mapping.FromPageToken(request.PageToken), Validate.PageSize(request.PageSize), context.CancellationToken);
+        var query = $"programs:{request.Region}";
+        var page = await region.ListAsync(RegionMember.Program, pageTokens.Read(request.PageToken, query),
+            Validate.PageSize(request.PageSize), context.CancellationToken);
         var programs = await Task.WhenAll(page.Ids.Select(async id =>
         {
             // A registration that failed after entering the directory leaves an id with no program: skip it.
@@ -53,7 +55,7 @@ public sealed class ProgramsService(IGrainFactory grains) : Api.V1.Programs.Prog
         return new ListProgramsResponse
         {
             Programs = { programs.OfType<ProgramView>().Select(p => p.ToProto(withCaseDetail: false)) },
-            NextPageToken = Mapping.PageToken(page.NextAfter),
+            NextPageToken = page.NextAfter is { } next ? pageTokens.Issue(query, next) : "",
             Total = page.Total,
         };
     }

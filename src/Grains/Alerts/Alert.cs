@@ -83,7 +83,7 @@ public sealed record GapOwner([property: Id(0)] GapOwnerKind Kind, [property: Id
     {
         owner = new GapOwner(GapOwnerKind.Unspecified, "");
         var parts = (gapId ?? "").Split('/');
-        if (parts.Length != 3 || !parts[2].StartsWith('g') || !long.TryParse(parts[2].AsSpan(1), out _) || !Common.Keys.IsValid(parts[1]))
+        if (parts.Length != 3 || !parts[2].StartsWith('g') || parts[2].Length is < 2 or > 19 || parts[2].AsSpan(1).ContainsAnyExceptInRange('0', '9') || !Common.Keys.IsValid(parts[1]))
             return false;
         var kind = parts[0] switch { "client" => GapOwnerKind.Client, "program" => GapOwnerKind.Program, _ => GapOwnerKind.Unspecified };
         if (kind == GapOwnerKind.Unspecified) return false;

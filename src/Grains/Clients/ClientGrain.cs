@@ -90,8 +90,7 @@ public sealed class ClientGrain(
     public Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command, CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
-            if (command.ExpiresAt is { } e && e <= now)
-                throw CareCoordinationException.Invalid("expires_at", "expires_at must be in the future");
+            if (command.ExpiresAt is { } e) Plausible.Future(e, now, "expires_at", years: 10);
             S.Consent = new Consent(command.Scopes.Distinct().ToList(), now, command.ExpiresAt, command.Actor);
             Log(now, "consent-recorded", string.Join(",", S.Consent.Scopes), command.Actor);
             return "consent";
@@ -100,8 +99,7 @@ public sealed class ClientGrain(
     public Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command, CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
-            if (command.ReviewDue is { } due && due <= now)
-                throw CareCoordinationException.Invalid("review_due", "review_due must be in the future");
+            if (command.ReviewDue is { } due) Plausible.Future(due, now, "review_due", years: 5);
             S.Assessment = new Assessment(now, command.ReviewDue ?? now + Thresholds.Reassessment, command.Needs.ToList(), command.Actor);
             Log(now, "assessment-recorded", $"{command.Needs.Count} domain(s)", command.Actor);
             return "assessment";
@@ -110,6 +108,7 @@ public sealed class ClientGrain(
     public Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command, CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
+            if (command.TargetDate is { } target) Plausible.Target(target, now, "target_date");
             if (command.GoalId is { Length: > 0 } goalId)
             {
                 var i = S.Goals.FindIndex(g => g.GoalId == goalId);
@@ -136,8 +135,7 @@ public sealed class ClientGrain(
     public Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command, CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
-            if (command.NextReviewDue is { } due && due <= now)
-                throw CareCoordinationException.Invalid("next_review_due", "next_review_due must be in the future");
+            if (command.NextReviewDue is { } due) Plausible.Future(due, now, "next_review_due", years: 5);
             S.PlanLastReviewedAt = now;
             S.PlanReviewDue = command.NextReviewDue ?? now + Thresholds.PlanReview;
             Log(now, "plan-reviewed", $"next review {S.PlanReviewDue:yyyy-MM-dd}", command.Actor);
@@ -147,9 +145,7 @@ public sealed class ClientGrain(
     public Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command, CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
-            var at = command.OccurredAt ?? now;
-            if (at > now + TimeSpan.FromMinutes(5))
-                throw CareCoordinationException.Invalid("occurred_at", "occurred_at cannot be in the future");
+            var at = command.OccurredAt is { } occurred ? Plausible.Past(occurred, now, "occurred_at") : now;
             int appointment = -1;
             if (command.AppointmentId is { Length: > 0 } apptId)
             {
@@ -179,7 +175,7 @@ public sealed class ClientGrain(
     public Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command, CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
-            if (command.At <= now) throw CareCoordinationException.Invalid("at", "at must be in the future");
+            Plausible.Future(command.At, now, "at", years: 2);
             var id = $"appt-{S.NextNumber++}";
             S.Appointments.Add(new Appointment(id, command.At, AppointmentStatus.Scheduled, command.WorkerId));
             Log(now, "appointment-scheduled", $"{id} {command.At:yyyy-MM-dd HH:mm}", command.Actor);

@@ -87,6 +87,136 @@ public sealed class ValidationTests(GatewayFixture gateway)
         Assert.Equal(before, after);
     }
 
+    public static TheoryData<string, string> ImplausibleTimes => new()
+    {
+        { "contact in year 1", "occurred_at" },
+        { "contact on the Unix epoch", "occurred_at" },
+        { "contact in 1969", "occurred_at" },
+        { "goal target in year 1", "target_date" },
+        { "appointment in 9999", "at" },
+        { "consent expiring in 9999", "expires_at" },
+        { "assessment review in 9999", "review_due" },
+        { "plan review in 9999", "next_review_due" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ImplausibleTimes))]
+    public async Task An_implausible_timestamp_is_refused_naming_its_field_and_changes_nothing(string because, string field)
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync();
+        var before = await gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = id });
+        static Timestamp At(int year) => Timestamp.FromDateTime(new DateTime(year, 12, 31, 0, 0, 0, DateTimeKind.Utc));
+        var epoch = new Timestamp();
+        var call = because switch
+        {
+            "contact in year 1" => gateway.Clients.RecordContactAsync(new RecordContactRequest
+                { RequestId = TestKeys.Request(), ClientId = id, Kind = ContactKind.Phone, OccurredAt = At(1) }),
+            "contact on the Unix epoch" => gateway.Clients.RecordContactAsync(new RecordContactRequest
+                { RequestId = TestKeys.Request(), ClientId = id, Kind = ContactKind.Phone, OccurredAt = epoch }),
+            "contact in 1969" => gateway.Clients.RecordContactAsync(new RecordContactRequest
+                { RequestId = TestKeys.Request(), ClientId = id, Kind = ContactKind.Phone, OccurredAt = At(1969) }),
+            "goal target in year 1" => gateway.Clients.SetGoalAsync(new SetGoalRequest
+                { RequestId = TestKeys.Request(), ClientId = id, Domain = NeedDomain.Housing, Title = "x", TargetDate = At(1) }),
+            "appointment in 9999" => gateway.Clients.ScheduleAppointmentAsync(new ScheduleAppointmentRequest
+                { RequestId = TestKeys.Request(), ClientId = id, At = At(9999), WorkerId = "cm-ana" }),
+            "consent expiring in 9999" => gateway.Clients.RecordConsentAsync(new RecordConsentRequest
+                { RequestId = TestKeys.Request(), ClientId = id, Scopes = { ConsentScope.CareTeam }, ExpiresAt = At(9999) }),
+            "assessment review in 9999" => gateway.Clients.RecordAssessmentAsync(new RecordAssessmentRequest
+            {
+                RequestId = TestKeys.Request(), ClientId = id, ReviewDue = At(9999),
+                Needs = { new Need { Domain = NeedDomain.Housing, Severity = 2 } },
+            }),
+            _ => gateway.Clients.ReviewPlanAsync(new ReviewPlanRequest { RequestId = TestKeys.Request(), ClientId = id, NextReviewDue = At(9999) }),
+        };
+        AssertNames(await Refused(call), StatusCode.InvalidArgument, field);
+        Assert.Equal(before, await gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = id }));
+    }
+
+    [Fact]
+    public async Task Page_tokens_are_refused_unless_this_service_handed_them_out_for_the_same_list()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        await s.WithProgramAsync();
+        var a = await s.ClientAsync();
+        await s.ClientAsync();
+        var caseload = await gateway.Teams.GetCaseloadAsync(new GetCaseloadRequest { TeamId = s.TeamId, PageSize = 1 });
+        Assert.NotEqual("", caseload.NextPageToken);
+        var timeline = await gateway.Clients.GetTimelineAsync(new GetTimelineRequest { ClientId = a, PageSize = 1 });
+        Assert.NotEqual("", timeline.NextPageToken);
+
+        // Tokens that decode cleanly but were never issued: the old base64 of a position, and a sequence number.
+        var forged = new[] { Convert.ToBase64String("zzz"u8.ToArray()), Convert.ToBase64String("1"u8.ToArray()), "AAAA" };
+        foreach (var token in forged)
+        {
+            AssertNames(await Refused(gateway.Clients.GetTimelineAsync(new GetTimelineRequest { ClientId = a, PageToken = token })),
+                StatusCode.InvalidArgument, "page_token");
+            AssertNames(await Refused(gateway.Teams.GetCaseloadAsync(new GetCaseloadRequest { TeamId = s.TeamId, PageToken = token })),
+                StatusCode.InvalidArgument, "page_token");
+            AssertNames(await Refused(gateway.Programs.ListProgramsAsync(new ListProgramsRequest { Region = s.Region, PageToken = token })),
+                StatusCode.InvalidArgument, "page_token");
+            AssertNames(await Refused(gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId, PageToken = token })),
+                StatusCode.InvalidArgument, "page_token");
+        }
+        // A real token of one list is refused by another, and an altered one by its own.
+        AssertNames(await Refused(gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId, PageToken = caseload.NextPageToken })),
+            StatusCode.InvalidArgument, "page_token");
+        var other = await s.ClientAsync();
+        AssertNames(await Refused(gateway.Clients.GetTimelineAsync(new GetTimelineRequest { ClientId = other, PageToken = timeline.NextPageToken })),
+            StatusCode.InvalidArgument, "page_token");
+        var altered = (caseload.NextPageToken[^1] == 'A' ? caseload.NextPageToken[..^1] + "B" : caseload.NextPageToken[..^1] + "A");
+        AssertNames(await Refused(gateway.Teams.GetCaseloadAsync(new GetCaseloadRequest { TeamId = s.TeamId, PageToken = altered })),
+            StatusCode.InvalidArgument, "page_token");
+        // And the real ones still page.
+        Assert.Single((await gateway.Teams.GetCaseloadAsync(new GetCaseloadRequest
+            { TeamId = s.TeamId, PageSize = 1, PageToken = caseload.NextPageToken })).Entries);
+    }
+
+    [Theory]
+    [InlineData("es", true)]
+    [InlineData("ar-MA", true)]
+    [InlineData("zh-Hant-TW", true)]
+    [InlineData("sr-Latn", true)]
+    [InlineData("es-419", true)]
+    [InlineData("Spanish", false)]
+    [InlineData("es_ES", false)]
+    [InlineData("e", false)]
+    [InlineData("es-", false)]
+    [InlineData("es\u202E", false)]
+    public async Task Preferred_language_must_be_a_BCP47_tag(string tag, bool accepted)
+    {
+        tag = System.Text.RegularExpressions.Regex.Unescape(tag);
+        var call = gateway.Clients.RegisterClientAsync(new RegisterClientRequest
+            { RequestId = TestKeys.Request(), ClientId = TestKeys.New("c"), Region = "r1", Profile = new Profile { PreferredLanguage = tag } });
+        if (accepted) Assert.Equal(tag, (await call).Client.Profile.PreferredLanguage);
+        else AssertNames(await Refused(call), StatusCode.InvalidArgument, "profile.preferred_language");
+    }
+
+    [Theory]
+    [InlineData("req\u200B1", "request_id")]      // zero-width space
+    [InlineData("req\u202E1", "request_id")]      // right-to-left override
+    [InlineData("req\u00001", "request_id")]      // control
+    [InlineData("c\u200B1", "client_id")]
+    [InlineData("c\u202E1", "client_id")]
+    public async Task Identifiers_with_control_bidi_or_zero_width_characters_are_refused(string value, string field)
+    {
+        value = System.Text.RegularExpressions.Regex.Unescape(value);
+        var clientId = field == "client_id" ? value : TestKeys.New("c");
+        var requestId = field == "request_id" ? value : TestKeys.Request();
+        AssertNames(await Refused(gateway.Clients.RegisterClientAsync(new RegisterClientRequest
+            { RequestId = requestId, ClientId = clientId, Region = "r1" })), StatusCode.InvalidArgument, field);
+    }
+
+    [Fact]
+    public async Task Free_text_with_a_bidi_override_is_refused()
+    {
+        var s = new ApiScenario(gateway);
+        var id = await s.ClientAsync(assign: false, consent: false);
+        AssertNames(await Refused(gateway.Clients.SetGoalAsync(new SetGoalRequest
+            { RequestId = TestKeys.Request(), ClientId = id, Domain = NeedDomain.Housing, Title = "piso\u202Egnp.exe" })),
+            StatusCode.InvalidArgument, "title");
+    }
+
     [Fact]
     public async Task Reusing_a_request_id_for_a_different_write_is_refused_and_changes_nothing()
     {

@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using CareCoordination.Silo;
+using CareCoordination.Silo.Storage;
+
+namespace CareCoordination.Gateway.Hosting;
+
+/// <summary>
+/// Keys the gateway holds itself. Each comes from configuration (base64, 32 bytes); without one, the embedded
+/// mode makes it once and keeps it beside its database (readable by the service's user only), so a restart keeps
+/// handing out and accepting the same tokens. A gateway of a cluster must be given its keys: every gateway needs
+/// the same ones, or a page token from one is refused by another.
+/// </summary>
+public sealed class GatewaySecrets
+{
+    public const string PageTokenKeySetting = "Secrets:PageTokenKey";
+
+    public GatewaySecrets(IConfiguration configuration, ILogger<GatewaySecrets> logger)
+    {
+        PageTokenKey = Key(configuration, logger, PageTokenKeySetting, "page-token.key");
+    }
+
+    public byte[] PageTokenKey { get; }
+
+    private static byte[] Key(IConfiguration configuration, ILogger logger, string setting,
+        string fileName)
+    {
+        if (configuration[setting] is { Length: > 0 } configured)
+        {
+            var key = Convert.TryFromBase64String(configured, new byte[64], out var n) && n == 32
+                ? Convert.FromBase64String(configured)
+                : throw new InvalidOperationException($"{setting} must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
+            return key;
+        }
+        var storage = configuration.Storage();
+        if (storage.Provider == StorageProvider.Sqlite)
+        {
+            // Resolved as the database resolves its path.
+            var folder = Path.GetDirectoryName(Path.GetFullPath(storage.SqlitePath))!;
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, fileName);
+            if (!File.Exists(path))
+            {
+                var fresh = RandomNumberGenerator.GetBytes(32);
+                using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096,
+                           FileOptions.WriteThrough))
+                {
+                    if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    file.Write(fresh);
+                }
+            }
+            return File.ReadAllBytes(path) is { Length: 32 } stored
+                ? stored
+                : throw new InvalidOperationException($"{path} is not a 32-byte key; delete it to make a new one");
+        }
+        if (storage.Provider != StorageProvider.Memory)
+            logger.LogWarning("{Setting} is not set: this gateway uses a key of its own, so its page tokens are refused by " +
+                              "other gateways and after a restart", setting);
+        return RandomNumberGenerator.GetBytes(32);
+    }
+}

@@ -30,10 +30,14 @@ public static class SiloHosting
     public static StorageOptions Storage(this IConfiguration configuration) =>
         configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
 
+    /// <summary>The care-gap thresholds and clock settings, bound from the "CareGaps" section.</summary>
+    public static IServiceCollection AddCareGapOptions(this IServiceCollection services, IConfiguration configuration) =>
+        services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
+
     /// <summary>Grains, storage, streams, reminders and the care-gap clock.</summary>
     public static ISiloBuilder AddCareCoordination(this ISiloBuilder silo, IConfiguration configuration)
     {
-        silo.Services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
+        silo.Services.AddCareGapOptions(configuration);
         silo.Services.TryAddSingleton(CareClock.System);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CareGapClockStartup>();
         silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new SiloStartTimeProvider());

@@ -51,25 +51,72 @@ public sealed record CareGapThresholds
     public static CareGapThresholds Default { get; } = new();
 }
 
-/// <summary>Configuration section "CareGaps": defaults, then per-region and per-program overrides.</summary>
+/// <summary>
+/// Thresholds a configuration layer sets; the ones it leaves unset fall through to the layer below. Bound from
+/// "CareGaps:Defaults", "CareGaps:Regions:{region}" and "CareGaps:Programs:{program}".
+/// </summary>
+public sealed record CareGapThresholdOverrides
+{
+    public TimeSpan? NoRecentContact { get; init; }
+    public TimeSpan? NoRecentContactHighRisk { get; init; }
+    public TimeSpan? ReferralNotAcknowledged { get; init; }
+    public TimeSpan? ReferralDeadEnd { get; init; }
+    public TimeSpan? EnrollmentNotStarted { get; init; }
+    public TimeSpan? UnmetNeed { get; init; }
+    public int? UnmetNeedMinimumSeverity { get; init; }
+    public TimeSpan? PlanReview { get; init; }
+    public TimeSpan? Reassessment { get; init; }
+    public int? MissedAppointments { get; init; }
+    public TimeSpan? ConsentExpiringNotice { get; init; }
+    public TimeSpan? ProgramWaitlistStalled { get; init; }
+    public TimeSpan? Escalation { get; init; }
+
+    /// <summary>This layer over <paramref name="below"/>: each threshold it sets wins, the others stay.</summary>
+    public CareGapThresholds Over(CareGapThresholds below) => new()
+    {
+        NoRecentContact = NoRecentContact ?? below.NoRecentContact,
+        NoRecentContactHighRisk = NoRecentContactHighRisk ?? below.NoRecentContactHighRisk,
+        ReferralNotAcknowledged = ReferralNotAcknowledged ?? below.ReferralNotAcknowledged,
+        ReferralDeadEnd = ReferralDeadEnd ?? below.ReferralDeadEnd,
+        EnrollmentNotStarted = EnrollmentNotStarted ?? below.EnrollmentNotStarted,
+        UnmetNeed = UnmetNeed ?? below.UnmetNeed,
+        UnmetNeedMinimumSeverity = UnmetNeedMinimumSeverity ?? below.UnmetNeedMinimumSeverity,
+        PlanReview = PlanReview ?? below.PlanReview,
+        Reassessment = Reassessment ?? below.Reassessment,
+        MissedAppointments = MissedAppointments ?? below.MissedAppointments,
+        ConsentExpiringNotice = ConsentExpiringNotice ?? below.ConsentExpiringNotice,
+        ProgramWaitlistStalled = ProgramWaitlistStalled ?? below.ProgramWaitlistStalled,
+        Escalation = Escalation ?? below.Escalation,
+    };
+}
+
+/// <summary>
+/// Configuration section "CareGaps". Thresholds layer per field: the catalogue, then Defaults, then the region,
+/// then the program; a layer that sets one threshold changes only that one.
+/// </summary>
 public sealed class CareGapOptions
 {
     public const string Section = "CareGaps";
 
-    public CareGapThresholds Defaults { get; set; } = new();
-    public Dictionary<string, CareGapThresholds> Regions { get; set; } = new(StringComparer.Ordinal);
-    public Dictionary<string, CareGapThresholds> Programs { get; set; } = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string? Program, string Region), CareGapThresholds> _resolved = new();
+
+    public CareGapThresholdOverrides Defaults { get; set; } = new();
+    public Dictionary<string, CareGapThresholdOverrides> Regions { get; set; } = new(StringComparer.Ordinal);
+    public Dictionary<string, CareGapThresholdOverrides> Programs { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>How often each clock shard looks for gaps coming due. Bounds how late a time-based gap fires.</summary>
     public TimeSpan ClockTick { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Number of clock shards; owners are spread over them by key. Each shard rewrites its index when a due time
-    /// changes, so more shards mean smaller writes (a few hundred entries each for tens of thousands of clients).
-    /// </summary>
+    /// <summary>Number of clock shards; owners are spread over them by key.</summary>
     public int ClockShards { get; set; } = 64;
 
-    public CareGapThresholds ForRegion(string region) => Regions.GetValueOrDefault(region) ?? Defaults;
+    // Options are bound once at start, so each combination is layered once (grains ask on every write).
+    public CareGapThresholds ForRegion(string region) => _resolved.GetOrAdd((null, region), k =>
+        Layer(Regions, k.Region, Defaults.Over(CareGapThresholds.Default)));
 
-    public CareGapThresholds ForProgram(string programId, string region) => Programs.GetValueOrDefault(programId) ?? ForRegion(region);
+    public CareGapThresholds ForProgram(string programId, string region) => _resolved.GetOrAdd((programId, region), k =>
+        Layer(Programs, k.Program!, ForRegion(k.Region)));
+
+    private static CareGapThresholds Layer(Dictionary<string, CareGapThresholdOverrides> layer, string key, CareGapThresholds below) =>
+        layer.TryGetValue(key, out var overrides) ? overrides.Over(below) : below;
 }

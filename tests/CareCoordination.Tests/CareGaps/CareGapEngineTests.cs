@@ -403,29 +403,31 @@ public class CareGapEngineTests
 
     private static CareGapOptions Options() => new()
     {
-        Defaults = CareGapThresholds.Default with { NoRecentContact = TimeSpan.FromDays(21) },
-        Regions = { ["south"] = CareGapThresholds.Default with { NoRecentContact = TimeSpan.FromDays(10) } },
-        Programs = { ["p-fast"] = CareGapThresholds.Default with { ProgramWaitlistStalled = TimeSpan.FromDays(5) } },
+        Defaults = new() { NoRecentContact = TimeSpan.FromDays(21), Escalation = TimeSpan.FromHours(24) },
+        Regions = { ["south"] = new() { NoRecentContact = TimeSpan.FromDays(10) } },
+        Programs = { ["p-fast"] = new() { ProgramWaitlistStalled = TimeSpan.FromDays(5) } },
     };
 
     [Fact]
-    public void ForRegion_picks_the_regions_override_and_falls_back_to_the_defaults()
+    public void ForRegion_layers_the_regions_override_over_the_defaults_field_by_field()
     {
         var options = Options();
 
-        Assert.Same(options.Regions["south"], options.ForRegion("south"));
-        Assert.Same(options.Defaults, options.ForRegion("north"));
-        Assert.Same(options.Defaults, options.ForRegion("South")); // region ids are case-sensitive
+        Assert.Equal(CareGapThresholds.Default with { NoRecentContact = TimeSpan.FromDays(10), Escalation = TimeSpan.FromHours(24) },
+            options.ForRegion("south"));
+        Assert.Equal(CareGapThresholds.Default with { NoRecentContact = TimeSpan.FromDays(21), Escalation = TimeSpan.FromHours(24) },
+            options.ForRegion("north"));
+        Assert.Equal(options.ForRegion("north"), options.ForRegion("South")); // region ids are case-sensitive
     }
 
     [Fact]
-    public void ForProgram_prefers_the_program_then_its_region_then_the_defaults()
+    public void ForProgram_layers_the_program_over_its_region_over_the_defaults()
     {
         var options = Options();
 
-        Assert.Same(options.Programs["p-fast"], options.ForProgram("p-fast", "south"));
-        Assert.Same(options.Regions["south"], options.ForProgram("p-other", "south"));
-        Assert.Same(options.Defaults, options.ForProgram("p-other", "north"));
+        Assert.Equal(options.ForRegion("south") with { ProgramWaitlistStalled = TimeSpan.FromDays(5) }, options.ForProgram("p-fast", "south"));
+        Assert.Equal(options.ForRegion("south"), options.ForProgram("p-other", "south"));
+        Assert.Equal(options.ForRegion("north"), options.ForProgram("p-other", "north"));
     }
 
     [Fact]

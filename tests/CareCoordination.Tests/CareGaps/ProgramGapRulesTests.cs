@@ -179,8 +179,8 @@ public class ProgramGapRulesTests
     {
         var options = new CareGapOptions
         {
-            Regions = { ["north"] = CareGapThresholds.Default with { ProgramWaitlistStalled = TimeSpan.FromDays(20) } },
-            Programs = { ["p1"] = CareGapThresholds.Default with { ProgramWaitlistStalled = TimeSpan.FromDays(10) } },
+            Regions = { ["north"] = new() { ProgramWaitlistStalled = TimeSpan.FromDays(20) } },
+            Programs = { ["p1"] = new() { ProgramWaitlistStalled = TimeSpan.FromDays(10) } },
         };
         var program = FullWithWaitlist();
         var t = options.ForProgram(program.ProgramId, program.Region);
@@ -194,8 +194,8 @@ public class ProgramGapRulesTests
     {
         var options = new CareGapOptions
         {
-            Regions = { ["north"] = CareGapThresholds.Default with { ProgramWaitlistStalled = TimeSpan.FromDays(20) } },
-            Programs = { ["another-program"] = CareGapThresholds.Default with { ProgramWaitlistStalled = TimeSpan.FromDays(10) } },
+            Regions = { ["north"] = new() { ProgramWaitlistStalled = TimeSpan.FromDays(20) } },
+            Programs = { ["another-program"] = new() { ProgramWaitlistStalled = TimeSpan.FromDays(10) } },
         };
         var program = FullWithWaitlist();
         var t = options.ForProgram(program.ProgramId, program.Region);

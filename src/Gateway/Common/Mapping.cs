@@ -96,18 +96,12 @@ public static class Mapping
         FeedId = a.FeedId,
         Sequence = a.Sequence,
         Kind = (V1.AlertKind)a.Kind,
-        Gap = new V1.CareGap
-        {
-            GapId = a.GapId, Rule = (V1.CareGapRule)a.Rule, Subject = a.Subject, Severity = (V1.GapSeverity)a.Severity,
-            Action = a.Action, DueAt = Ts(a.DueAt),
-            ClientId = a.Owner.Kind == GapOwnerKind.Client ? a.Owner.Id : "",
-            ProgramId = a.Owner.Kind == GapOwnerKind.Program ? a.Owner.Id : "",
-        },
+        Gap = a.Gap.ToProto(a.Owner),
         Region = a.Region,
         OccurredAt = Ts(a.OccurredAt),
         Actor = a.Actor ?? "",
         EscalateToRole = a.EscalateToRole ?? "",
-        AcknowledgeGapId = a.Kind is AlertKind.Opened or AlertKind.Escalated ? a.GapId : "",
+        AcknowledgeGapId = a.Kind is AlertKind.Opened or AlertKind.Escalated ? a.Gap.GapId : "",
     };
 
     public static V1.Team ToProto(this TeamView t) => new()

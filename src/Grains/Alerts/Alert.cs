@@ -13,8 +13,9 @@ public enum AlertKind
 }
 
 /// <summary>
-/// One event in the life of a care gap, as delivered to the people who must act. Carries ids and the catalogue's
-/// wording only — never a name or a note — because it travels to every subscriber of the feed.
+/// One event in the life of a care gap, as delivered to the people who must act. Carries the gap as it stood at the
+/// event (the same record ListOpenGaps lists), ids and the catalogue's wording only — never a name or a note —
+/// because it travels to every subscriber of the feed.
 /// </summary>
 [GenerateSerializer, Alias("cc.alert")]
 public sealed record Alert(
@@ -22,14 +23,9 @@ public sealed record Alert(
     [property: Id(1)] long Sequence,
     [property: Id(2)] string FeedId,
     [property: Id(3)] AlertKind Kind,
-    [property: Id(4)] string GapId,
-    [property: Id(5)] CareGapRule Rule,
-    [property: Id(6)] string Subject,
+    [property: Id(15)] OpenGap Gap,
     [property: Id(7)] GapOwner Owner,
     [property: Id(8)] string Region,
-    [property: Id(9)] GapSeverity Severity,
-    [property: Id(10)] string Action,
-    [property: Id(11)] DateTimeOffset DueAt,
     [property: Id(12)] DateTimeOffset OccurredAt,
     [property: Id(13)] string? Actor,
     [property: Id(14)] string? EscalateToRole)
@@ -39,8 +35,8 @@ public sealed record Alert(
     /// event enters the durable outbox: re-delivery of the same event de-duplicates, a new event never collides.
     /// </summary>
     public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at, string? actor, long eventNumber) =>
-        new($"{gap.GapId}/e{eventNumber}", 0, gap.FeedId, kind, gap.GapId, gap.Rule, gap.Subject, owner, region, gap.Severity,
-            gap.Action, gap.DueAt, at, actor, kind == AlertKind.Escalated ? "TeamLead" : null);
+        new($"{gap.GapId}/e{eventNumber}", 0, gap.FeedId, kind, gap, owner, region, at, actor,
+            kind == AlertKind.Escalated ? "TeamLead" : null);
 }
 
 /// <summary>Where alerts of a team, a program or a region's unassigned clients are kept and pushed.</summary>

@@ -22,7 +22,7 @@ public sealed class GapKeepingTests
         Assert.Equal(
             [("team:a", AlertKind.Closed, "client/c1/g1"), ("team:b", AlertKind.Opened, "client/c1/g1"), ("team:b", AlertKind.Escalated, "client/c1/g1"),
              ("team:a", AlertKind.Closed, "client/c1/g2"), ("team:b", AlertKind.Opened, "client/c1/g2")],
-            outbox.Select(a => (a.FeedId, a.Kind, a.GapId)));
+            outbox.Select(a => (a.FeedId, a.Kind, a.Gap.GapId)));
         Assert.Equal("TeamLead", outbox[2].EscalateToRole);
         Assert.All(book.Open, g => Assert.Equal("team:b", g.FeedId));
         Assert.Equal(outbox.Count, outbox.Select(a => a.AlertId).Distinct().Count());

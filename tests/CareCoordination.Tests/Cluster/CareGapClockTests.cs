@@ -24,10 +24,10 @@ public sealed class CareGapClockTests(ClusterFixture fixture)
 
         ClusterFixture.Clock.Advance(TimeSpan.FromDays(13));
         await Task.Delay(500);
-        Assert.DoesNotContain(await FeedAsync(s), a => a.Rule == CareGapRule.NoRecentContact);
+        Assert.DoesNotContain(await FeedAsync(s), a => a.Gap.Rule == CareGapRule.NoRecentContact);
 
         ClusterFixture.Clock.Advance(TimeSpan.FromDays(1));
-        await Eventually.HoldsAsync(async () => (await FeedAsync(s)).Any(a => a.Rule == CareGapRule.NoRecentContact && a.Kind == AlertKind.Opened),
+        await Eventually.HoldsAsync(async () => (await FeedAsync(s)).Any(a => a.Gap.Rule == CareGapRule.NoRecentContact && a.Kind == AlertKind.Opened),
             "the 14-day high-risk NoRecentContact gap opens in the team feed");
     }
 
@@ -43,12 +43,12 @@ public sealed class CareGapClockTests(ClusterFixture fixture)
         await Eventually.HoldsAsync(async () => (await s.Client.GetOpenGapsAsync()).Any(g => g.Rule == CareGapRule.NoRecentContact), "gap opens");
 
         ClusterFixture.Clock.Advance(TimeSpan.FromHours(48));
-        await Eventually.HoldsAsync(async () => (await FeedAsync(s)).Any(a => a.Rule == CareGapRule.NoRecentContact && a.Kind == AlertKind.Escalated),
+        await Eventually.HoldsAsync(async () => (await FeedAsync(s)).Any(a => a.Gap.Rule == CareGapRule.NoRecentContact && a.Kind == AlertKind.Escalated),
             "the gap escalates to the team lead");
 
         await s.Client.RecordContactAsync(ClusterScenario.Write(), new RecordContact(ContactKind.HomeVisit, null, null, false, "cm-1"));
         var alerts = await FeedAsync(s);
-        Assert.Contains(alerts, a => a.Rule == CareGapRule.NoRecentContact && a.Kind == AlertKind.Closed);
+        Assert.Contains(alerts, a => a.Gap.Rule == CareGapRule.NoRecentContact && a.Kind == AlertKind.Closed);
         Assert.Equal(Enumerable.Range(1, alerts.Count).Select(i => (long)i), alerts.Select(a => a.Sequence));
     }
 

@@ -93,7 +93,7 @@ public sealed class ClientGrainTests(ClusterFixture fixture)
         // And back: the first team hears of the gap again (a new event, not a duplicate of the first announcement).
         await s.Team.AssignClientAsync(ClusterScenario.Write(), s.ClientId, "cm-1", "tl");
         var feed = (await fixture.Grains.GetGrain<Alerts.IAlertFeedGrain>(Alerts.AlertFeeds.Team(s.TeamId)).ReadAsync(0, 100)).Alerts
-            .Where(a => a.Rule == CareGapRule.UnmetNeed).Select(a => a.Kind).ToList();
+            .Where(a => a.Gap.Rule == CareGapRule.UnmetNeed).Select(a => a.Kind).ToList();
         Assert.Equal([Alerts.AlertKind.Opened, Alerts.AlertKind.Closed, Alerts.AlertKind.Opened], feed);
         Assert.Equal(0, (await otherTeam.GetAsync()).CaseloadSize);
     }

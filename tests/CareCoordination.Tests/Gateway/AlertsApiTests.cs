@@ -57,6 +57,28 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_streamed_alert_carries_the_same_gap_as_ListOpenGaps_field_by_field()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync();
+        using var call = Subscribe($"team:{s.TeamId}");
+        await ConsentAsync(id, expiringSoon: true);
+
+        var opened = await NextAsync(call, a => a.Gap.ClientId == id && a.Gap.Rule == CareGapRule.ConsentExpiring);
+        var listed = Assert.Single((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { ClientId = id }, s.Worker)).Gaps,
+            g => g.Rule == CareGapRule.ConsentExpiring);
+        Assert.NotNull(opened.Gap.OpenedAt);
+        Assert.Equal(listed, opened.Gap);
+
+        await gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = listed.GapId }, s.Worker);
+        var acknowledged = await NextAsync(call, a => a.Gap.GapId == listed.GapId && a.Kind == AlertKind.Acknowledged);
+        var listedAfter = Assert.Single((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId }, s.Worker)).Gaps,
+            g => g.GapId == listed.GapId);
+        Assert.Equal("cm-ana", listedAfter.AcknowledgedBy);
+        Assert.Equal(listedAfter, acknowledged.Gap);
+    }
+
+    [Fact]
     public async Task After_a_disconnect_alerts_raised_meanwhile_arrive_on_resubscribe_exactly_once_then_live()
     {
         var s = await new ApiScenario(gateway).WithTeamAsync();

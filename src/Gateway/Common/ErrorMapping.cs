@@ -35,6 +35,9 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             logger.LogError("Unexpected {ExceptionType} in {Method}: {StackTrace}", ex.GetType().FullName, context.Method, ex.StackTrace);
         else if (status.StatusCode == StatusCode.Unavailable)
             logger.LogWarning("{Method} unavailable: {ExceptionType}", context.Method, ex.GetType().FullName);
+        else
+            // An expected refusal is the caller's to fix, not the service's: Debug, without the detail (it quotes ids).
+            logger.LogDebug("{Method} refused: {StatusCode}", context.Method, status.StatusCode);
         return new RpcException(status);
     }
 

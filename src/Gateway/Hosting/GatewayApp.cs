@@ -8,6 +8,7 @@ using CareCoordination.Silo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Grpc.AspNetCore.Server.Model;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CareCoordination.Gateway.Hosting;
@@ -22,9 +23,24 @@ public enum OrleansMode
 /// <summary>Builds the gateway: the one place where its services, Orleans and Kestrel are wired.</summary>
 public static class GatewayApp
 {
+    /// <summary>
+    /// gRPC's own per-call status lines ("Error status code 'NotFound' with detail ...") are one per refusal at
+    /// Information and quote the refusal's detail (ids): expected refusals are logged at Debug, without detail, by
+    /// <see cref="ErrorMappingInterceptor"/> instead.
+    /// </summary>
+    private static readonly Dictionary<string, string?> LogDefaults = new()
+    {
+        ["Logging:LogLevel:Grpc"] = "Warning",
+        ["Logging:LogLevel:Orleans"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Orleans"] = "Warning",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+    };
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
+        // Defaults under every other source, so appsettings, environment and arguments can still change them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LogDefaults });
         configure?.Invoke(builder);
         var config = builder.Configuration;
 

@@ -85,9 +85,12 @@ start_services() {
       --Orleans:SiloPort=$((silo_port + i)) --Orleans:GatewayPort=$((orleans_gateway_port + i))
   done
   for i in 1 2 3; do wait_port $((orleans_gateway_port + i)) "silo$i"; done
+  # Every gateway seals page tokens with the same key, made once per cluster folder, so any gateway reads another's.
+  [ -s "$dir/page-token.key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$dir/page-token.key")
   for i in 1 2; do
-    start_one "gateway$i" "$bin/CareCoordination.Gateway.dll" "${common[@]}" --Orleans:Mode=Client \
-      "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))"
+    # In the environment, not the arguments: a process list shows arguments to every user.
+    Secrets__PageTokenKey="$(cat "$dir/page-token.key")" start_one "gateway$i" "$bin/CareCoordination.Gateway.dll" \
+      "${common[@]}" --Orleans:Mode=Client "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))"
   done
   for i in 1 2; do wait_port $((grpc_port + i)) "gateway$i"; done
   status

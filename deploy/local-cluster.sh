@@ -9,6 +9,8 @@
 #   deploy/local-cluster.sh kill-silo N      kill -9 silo N (1-3)
 #   deploy/local-cluster.sh pg-stop|pg-start stop or start PostgreSQL alone
 #   deploy/local-cluster.sh destroy          stop everything and delete the state dir
+#   deploy/local-cluster.sh token --sub cm-ana --role case_manager --org city
+#                                            a bearer token the cluster's gateways accept (see README, Security)
 #
 # Environment: CC_CLUSTER_DIR (state, logs, PIDs; default /tmp/care-coordination-cluster), CC_PG_PORT (55432),
 # CC_SILO_PORT (21111: silo i uses +i), CC_ORLEANS_GATEWAY_PORT (31000: +i), CC_GRPC_PORT (5090: gateway i uses +i),
@@ -85,12 +87,17 @@ start_services() {
       --Orleans:SiloPort=$((silo_port + i)) --Orleans:GatewayPort=$((orleans_gateway_port + i))
   done
   for i in 1 2 3; do wait_port $((orleans_gateway_port + i)) "silo$i"; done
-  # Every gateway seals page tokens with the same key, made once per cluster folder, so any gateway reads another's.
+  # Every gateway seals page tokens and checks bearer tokens with the same keys, made once per cluster folder, so
+  # any gateway reads another's page tokens and `token` (below) mints tokens all of them accept. Auth__SigningKey
+  # in the environment, when set, is used instead.
   [ -s "$dir/page-token.key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$dir/page-token.key")
+  [ -s "$dir/token-signing.key" ] || (umask 077; head -c 32 /dev/urandom | base64 >"$dir/token-signing.key")
+  local signing=${Auth__SigningKey:-$(cat "$dir/token-signing.key")}
   for i in 1 2; do
     # In the environment, not the arguments: a process list shows arguments to every user.
-    Secrets__PageTokenKey="$(cat "$dir/page-token.key")" start_one "gateway$i" "$bin/CareCoordination.Gateway.dll" \
-      "${common[@]}" --Orleans:Mode=Client "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))"
+    Secrets__PageTokenKey="$(cat "$dir/page-token.key")" Auth__SigningKey="$signing" start_one "gateway$i" \
+      "$bin/CareCoordination.Gateway.dll" "${common[@]}" --Orleans:Mode=Client \
+      "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))"
   done
   for i in 1 2; do wait_port $((grpc_port + i)) "gateway$i"; done
   status
@@ -127,5 +134,7 @@ case "${1:-}" in
   pg-stop) pg_stop ;;
   pg-start) pg_start ;;
   destroy) stop_services; pg_stop; rm -rf "$dir" ;;
+  token) shift; Auth__SigningKey=${Auth__SigningKey:-$(cat "$dir/token-signing.key")} \
+           dotnet "$bin/CareCoordination.Gateway.dll" token "$@" ;;
   *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

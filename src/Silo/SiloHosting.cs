@@ -1,5 +1,6 @@
 using System.Net;
 using CareCoordination.Alerts;
+using CareCoordination.Audit;
 using CareCoordination.CareGaps;
 using CareCoordination.Common;
 using CareCoordination.Silo.Storage;
@@ -49,6 +50,7 @@ public static class SiloHosting
                 silo.AddMemoryGrainStorage(StateStorage);
                 silo.Services.AddSingleton<IAlertFeedStore, MemoryAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, MemoryGapDueStore>();
+                silo.Services.AddSingleton<IAuditStore, MemoryAuditStore>();
                 silo.UseInMemoryReminderService();
                 break;
             case StorageProvider.Sqlite:
@@ -57,6 +59,7 @@ public static class SiloHosting
                     new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>())));
                 silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, SqliteGapDueStore>();
+                silo.Services.AddSingleton<IAuditStore, SqliteAuditStore>();
                 // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
                 silo.UseInMemoryReminderService();
                 break;
@@ -66,6 +69,7 @@ public static class SiloHosting
                 silo.Services.AddSingleton(new PostgresConnectionString(cs));
                 silo.Services.AddSingleton<IAlertFeedStore, PostgresAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, PostgresGapDueStore>();
+                silo.Services.AddSingleton<IAuditStore, PostgresAuditStore>();
                 foreach (var name in new[] { StateStorage, PubSubStorage })
                 {
                     silo.AddAdoNetGrainStorage(name, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });

@@ -5,14 +5,17 @@ using CareCoordination.CareTeams;
 using CareCoordination.Clients;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Programs;
+using CareCoordination.Gateway.Security;
 using Grpc.Core;
 
 namespace CareCoordination.Gateway.Alerts;
 
-public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subscriptions, PageTokens pageTokens) : Api.V1.Alerts.AlertsBase
+public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subscriptions, PageTokens pageTokens,
+    AccessPolicies policies) : Api.V1.Alerts.AlertsBase
 {
     public const int MaxFeedsPerSubscription = 50;
 
+    [Access(On.Feed, Act.Read, "feeds")]
     public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertEvent> responseStream, ServerCallContext context)
     {
         if (request.Feeds.Count == 0) throw Validate.Invalid("feeds", "feeds must name at least one feed, e.g. team:{team_id}");
@@ -29,10 +32,29 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             if (kind == "team") await grains.GetGrain<ICareTeamGrain>(id).GetAsync(context.CancellationToken);
             if (kind == "program") await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken);
         }
-        await subscriptions.RunAsync(cursors, a => responseStream.WriteAsync(a.ToProto(), context.CancellationToken),
-            () => context.WriteResponseHeadersAsync([]), context.CancellationToken);
+        // Taken by AuthorizationInterceptor for every feed; the guard keeps it so while the stream runs.
+        var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, grains);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var watching = await guard.StartAsync(stop);
+        try
+        {
+            await subscriptions.RunAsync(cursors, async a =>
+            {
+                if (await guard.MayDeliverAsync(a, stop.Token)) await responseStream.WriteAsync(a.ToProto(), stop.Token);
+            }, () => context.WriteResponseHeadersAsync([]), stop.Token);
+        }
+        catch (OperationCanceledException) when (guard.Ended is not null) { }
+        finally
+        {
+            await stop.CancelAsync();
+            await watching;
+        }
+        if (guard.Ended is { } ended) throw new RpcException(ended);
     }
 
+    [Access(On.Client, Act.Read, "client_id")]
+    [Access(On.Team, Act.Read, "team_id")]
+    [Access(On.Program, Act.Manage, "program_id")]
     public override async Task<ListOpenGapsResponse> ListOpenGaps(ListOpenGapsRequest request, ServerCallContext context)
     {
         var size = Validate.PageSize(request.PageSize);
@@ -78,6 +100,7 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         }
     }
 
+    [Access(On.Gap, Act.Write, "gap_id")]
     public override async Task<CareGap> Acknowledge(AcknowledgeRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -86,6 +109,7 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         return gap.ToProto(owner);
     }
 
+    [Access(On.Gap, Act.Write, "gap_id")]
     public override async Task<CareGap> Resolve(ResolveRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);

@@ -1,6 +1,7 @@
 using CareCoordination.Api.V1;
 using CareCoordination.CareTeams;
 using CareCoordination.Gateway.Common;
+using CareCoordination.Gateway.Security;
 using Grpc.Core;
 using D = CareCoordination.Common;
 
@@ -10,15 +11,17 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
 {
     private ICareTeamGrain Team(string teamId) => grains.GetGrain<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
 
+    [Access(On.Team, Act.Create, "team_id")]
     public override async Task<Team> CreateTeam(CreateTeamRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
         var team = Team(request.TeamId);
         var view = await team.CreateAsync(write, Validate.Key(request.Region, "region"), Validate.Text(request.Name, "name", 200),
-            Validate.Text(request.Organisation, "organisation", 200), context.CancellationToken);
+            Validate.Text(request.Organisation, "organisation", 200), Caller.Actor(context), context.CancellationToken);
         return view.ToProto();
     }
 
+    [Access(On.Team, Act.Manage, "team_id")]
     public override async Task<Team> AddMember(AddMemberRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -28,6 +31,7 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
         return view.ToProto();
     }
 
+    [Access(On.Team, Act.Manage, "team_id")]
     public override async Task<Team> RemoveMember(RemoveMemberRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -35,6 +39,7 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
         return (await team.RemoveMemberAsync(write, Validate.Key(request.WorkerId, "worker_id"), context.CancellationToken)).ToProto();
     }
 
+    [Access(On.Team, Act.Manage, "team_id")]
     public override async Task<Api.V1.CaseloadEntry> AssignClient(AssignClientRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -44,9 +49,11 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
         return entry.ToProto();
     }
 
+    [Access(On.Team, Act.Read, "team_id")]
     public override async Task<Team> GetTeam(GetTeamRequest request, ServerCallContext context) =>
         (await Team(request.TeamId).GetAsync(context.CancellationToken)).ToProto();
 
+    [Access(On.Team, Act.Read, "team_id")]
     public override async Task<GetCaseloadResponse> GetCaseload(GetCaseloadRequest request, ServerCallContext context)
     {
         var team = Team(request.TeamId);

@@ -1,6 +1,7 @@
 using CareCoordination.Api.V1;
 using CareCoordination.Clients;
 using CareCoordination.Gateway.Common;
+using CareCoordination.Gateway.Security;
 using Grpc.Core;
 using D = CareCoordination.Common;
 
@@ -13,6 +14,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
 
     private IClientGrain Client(string clientId) => grains.GetGrain<IClientGrain>(Validate.Key(clientId, "client_id"));
 
+    [Access(On.Client, Act.Create, "client_id")]
     public override async Task<ClientResponse> RegisterClient(RegisterClientRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -30,9 +32,18 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(result);
     }
 
-    public override async Task<Client> GetClient(GetClientRequest request, ServerCallContext context) =>
-        (await Client(request.ClientId).GetAsync(context.CancellationToken)).ToProto();
+    [Access(On.Client, Act.Read, "client_id")]
+    public override async Task<Client> GetClient(GetClientRequest request, ServerCallContext context)
+    {
+        var client = (await Client(request.ClientId).GetAsync(context.CancellationToken)).ToProto();
+        // A program coordinator sees what the referral shares: the person's language needs and their referrals to
+        // the coordinator's programs; not the assessment, plan, contacts, consent details or other referrals.
+        return AuthorizationInterceptor.DecisionOf(context) is { View: View.Referral, SharedPrograms: { } shared }
+            ? Mapping.ReferralView(client, shared)
+            : client;
+    }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> RecordConsent(RecordConsentRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -43,6 +54,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.RecordConsentAsync(write, command, context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> RecordAssessment(RecordAssessmentRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -60,6 +72,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.RecordAssessmentAsync(write, command, context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> SetGoal(SetGoalRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -75,6 +88,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.SetGoalAsync(write, command, context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> ReviewPlan(ReviewPlanRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -83,6 +97,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.ReviewPlanAsync(write, command, context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> RecordContact(RecordContactRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -93,6 +108,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.RecordContactAsync(write, command, context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> ScheduleAppointment(ScheduleAppointmentRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -101,6 +117,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.ScheduleAppointmentAsync(write, command, context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ClientResponse> CloseCase(CloseCaseRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -109,6 +126,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(await grain.CloseCaseAsync(write, reason, Caller.Actor(context), context.CancellationToken));
     }
 
+    [Access(On.Client, Act.Read, "client_id")]
     public override async Task<GetTimelineResponse> GetTimeline(GetTimelineRequest request, ServerCallContext context)
     {
         var grain = Client(request.ClientId);

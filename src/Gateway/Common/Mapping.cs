@@ -74,6 +74,20 @@ public static class Mapping
         return m;
     }
 
+    /// <summary>What a referral shares with the programs it went to (DESIGN §8): the rest of the record stays with the team.</summary>
+    public static V1.Client ReferralView(V1.Client client, IReadOnlyList<string> programs) => new()
+    {
+        ClientId = client.ClientId,
+        Region = client.Region,
+        Closed = client.Closed,
+        Profile = new V1.Profile
+        {
+            PreferredLanguage = client.Profile.PreferredLanguage, InterpreterNeeded = client.Profile.InterpreterNeeded,
+        },
+        Referrals = { client.Referrals.Where(r => programs.Contains(r.ProgramId)) },
+        Enrollments = { client.Enrollments.Where(e => programs.Contains(e.ProgramId)) },
+    };
+
     public static V1.CareGap ToProto(this OpenGap g, GapOwner owner) => new()
     {
         GapId = g.GapId,

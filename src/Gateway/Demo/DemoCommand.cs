@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CareCoordination.Api.V1;
 using CareCoordination.Gateway.Hosting;
+using CareCoordination.Gateway.Security;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -22,6 +23,8 @@ public static class DemoCommand
     {
         var start = new DateTimeOffset(2026, 3, 2, 8, 0, 0, TimeSpan.Zero);
         var clock = new AcceleratedTimeProvider(start, TimeSpan.FromDays(1) / RealPerDay);
+        // The demo's own signing key: its case manager gets a token as the region's identity provider would issue it.
+        var signingKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
         await using var app = GatewayApp.Build(args, b =>
         {
             b.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -34,6 +37,7 @@ public static class DemoCommand
                 ["Logging:LogLevel:Default"] = "Warning",
                 // The demo's region is made up and its clock runs fast: keep it out of the real database.
                 ["Storage:Provider"] = "Memory",
+                ["Auth:SigningKey"] = Convert.ToBase64String(signingKey),
             });
             b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
         });
@@ -42,7 +46,9 @@ public static class DemoCommand
         Console.WriteLine($"Demo service on {address}; one simulated day every {RealPerDay.TotalSeconds:0} s, starting {start:ddd d MMM yyyy}.");
 
         using var channel = GrpcChannel.ForAddress(address);
-        var headers = new Metadata { { "x-worker-id", "cm-ana" } };
+        var token = Authentication.Mint(signingKey, "cm-ana", [Roles.CaseManager, Roles.TeamLead, Roles.ProgramCoordinator],
+            "municipal-inclusion", Region, TimeSpan.FromHours(1));
+        var headers = new Metadata { { "authorization", $"Bearer {token}" } };
         var clients = new Api.V1.Clients.ClientsClient(channel);
         var teams = new Api.V1.CareTeams.CareTeamsClient(channel);
         var programs = new Api.V1.Programs.ProgramsClient(channel);

@@ -3,7 +3,10 @@ using CareCoordination.Gateway.CareTeams;
 using CareCoordination.Gateway.Clients;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Gateway.Programs;
+using CareCoordination.Gateway.Audit;
+using CareCoordination.Gateway.Regions;
 using CareCoordination.Gateway.Reports;
+using CareCoordination.Gateway.Security;
 using CareCoordination.Silo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -60,10 +63,21 @@ public static class GatewayApp
         builder.Services.AddSingleton<AlertSubscriptions>();
         builder.Services.AddSingleton<GatewaySecrets>();
         builder.Services.AddSingleton<PageTokens>();
+        builder.AddCareCoordinationAuthentication();
+        builder.Services.AddSingleton<IAccessPolicy, ClientPolicy>();
+        builder.Services.AddSingleton<IAccessPolicy, TeamPolicy>();
+        builder.Services.AddSingleton<IAccessPolicy, ProgramPolicy>();
+        builder.Services.AddSingleton<IAccessPolicy, RegionPolicy>();
+        builder.Services.AddSingleton<IAccessPolicy, AuditPolicy>();
+        builder.Services.AddSingleton<AccessPolicies>();
+        builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddGrpc(o =>
         {
+            // Outermost first: refusals of the authorization step are mapped like any other.
             o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.Interceptors.Add<AuthorizationInterceptor>();
             o.MaxReceiveMessageSize = 1024 * 1024;
+            o.EnableDetailedErrors = false; // exception messages never reach callers
         });
         // Undecodable requests are INVALID_ARGUMENT: our binder replaces Grpc.AspNetCore's default one.
         builder.Services.RemoveAll(typeof(IServiceMethodProvider<>));
@@ -73,13 +87,17 @@ public static class GatewayApp
         builder.Services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
 
         var app = builder.Build();
-        app.MapGrpcService<ClientsService>();
-        app.MapGrpcService<CareTeamsService>();
-        app.MapGrpcService<ProgramsService>();
-        app.MapGrpcService<AlertsService>();
-        app.MapGrpcService<ReportsService>();
-        app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        // Every service needs a valid bearer token; which objects a caller may touch is AuthorizationInterceptor's.
+        app.MapGrpcService<ClientsService>().RequireAuthorization();
+        app.MapGrpcService<CareTeamsService>().RequireAuthorization();
+        app.MapGrpcService<ProgramsService>().RequireAuthorization();
+        app.MapGrpcService<AlertsService>().RequireAuthorization();
+        app.MapGrpcService<ReportsService>().RequireAuthorization();
+        app.MapGrpcService<AuditService>().RequireAuthorization();
+        app.MapGrpcHealthChecksService().AllowAnonymous(); // load balancers probe without a token
+        app.MapGrpcReflectionService().RequireAuthorization();
         return app;
     }
 

@@ -13,6 +13,8 @@ namespace CareCoordination.Gateway.Hosting;
 public sealed class GatewaySecrets
 {
     public const string PageTokenKeySetting = "Secrets:PageTokenKey";
+    public const string SigningKeySetting = "Auth:SigningKey";
+    public const string SigningKeyFile = "token-signing.key";
 
     public GatewaySecrets(IConfiguration configuration, ILogger<GatewaySecrets> logger)
     {
@@ -20,6 +22,13 @@ public sealed class GatewaySecrets
     }
 
     public byte[] PageTokenKey { get; }
+
+    /// <summary>
+    /// The key that signs and checks bearer tokens when no identity provider is configured: "Auth:SigningKey", or the
+    /// development key made on first start beside the embedded database (the token command signs with the same).
+    /// </summary>
+    public static byte[] SigningKey(IConfiguration configuration, ILogger logger) =>
+        Key(configuration, logger, SigningKeySetting, SigningKeyFile);
 
     private static byte[] Key(IConfiguration configuration, ILogger logger, string setting,
         string fileName)

@@ -3,6 +3,7 @@ using CareCoordination.Clients;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Programs;
 using CareCoordination.Regions;
+using CareCoordination.Gateway.Security;
 using Grpc.Core;
 using D = CareCoordination.Common;
 
@@ -15,6 +16,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
 
     private IProgramGrain Program(string programId) => grains.GetGrain<IProgramGrain>(Validate.Key(programId, "program_id"));
 
+    [Access(On.Program, Act.Create, "program_id")]
     public override async Task<Api.V1.Program> RegisterProgram(RegisterProgramRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -31,15 +33,19 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
             request.Domains.Distinct().Select(d => (D.NeedDomain)d).ToList(),
             Validate.Range(request.Capacity, "capacity", 1, 100_000),
             sla,
-            request.Coordinators.ToList(),
+            Coordinators(request, context),
             Validate.Text(request.Eligibility, "eligibility", 1000, required: false),
             Validate.Text(request.Provider, "provider", 200, required: false));
         return (await program.RegisterAsync(write, command, context.CancellationToken)).ToProto();
     }
 
+    [Access(On.Program, Act.Read, "program_id")]
     public override async Task<Api.V1.Program> GetProgram(GetProgramRequest request, ServerCallContext context) =>
-        (await Program(request.ProgramId).GetAsync(context.CancellationToken)).ToProto();
+        // Its coordinators see its referrals and open gaps (client ids); anyone else its directory entry.
+        (await Program(request.ProgramId).GetAsync(context.CancellationToken))
+        .ToProto(withCaseDetail: AuthorizationInterceptor.DecisionOf(context)?.View != View.Directory);
 
+    [Access(On.Region, Act.Read, "region")]
     public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
     {
         var region = grains.GetGrain<IRegionGrain>(Validate.Key(request.Region, "region"));
@@ -60,6 +66,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         };
     }
 
+    [Access(On.Client, Act.Write, "client_id")]
     public override async Task<ReferralResponse> Refer(ReferRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -70,6 +77,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         return new ReferralResponse { ReferralId = referral.ReferralId, Status = (Api.V1.ReferralStatus)referral.Status };
     }
 
+    [Access(On.Program, Act.Manage, "program_id")]
     public override async Task<Api.V1.ProgramReferral> RespondToReferral(RespondToReferralRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -80,6 +88,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         return result.ToProto(request.ProgramId);
     }
 
+    [Access(On.Program, Act.Manage, "program_id")]
     public override async Task<Api.V1.ProgramReferral> Enroll(EnrollRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -88,6 +97,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         return result.ToProto(request.ProgramId);
     }
 
+    [Access(On.Program, Act.Manage, "program_id")]
     public override async Task<Api.V1.ProgramReferral> Discharge(DischargeRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
@@ -95,5 +105,14 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         var result = await program.DischargeAsync(write, Validate.Key(request.ReferralId, "referral_id"),
             Validate.Text(request.Outcome, "outcome", 100), Caller.Actor(context), context.CancellationToken);
         return result.ToProto(request.ProgramId);
+    }
+
+    /// <summary>The coordinators named, and the worker who registers the program: it coordinates what it registers.</summary>
+    private static List<string> Coordinators(RegisterProgramRequest request, ServerCallContext context)
+    {
+        var coordinators = request.Coordinators.ToList();
+        var caller = Caller.Of(context);
+        if (!caller.IsService && !coordinators.Contains(caller.Id)) coordinators.Add(caller.Id);
+        return coordinators;
     }
 }

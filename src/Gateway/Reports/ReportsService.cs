@@ -3,12 +3,14 @@ using CareCoordination.CareTeams;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Programs;
 using CareCoordination.Regions;
+using CareCoordination.Gateway.Security;
 using Grpc.Core;
 
 namespace CareCoordination.Gateway.Reports;
 
 public sealed class ReportsService(IGrainFactory grains) : Api.V1.Reports.ReportsBase
 {
+    [Access(On.Team, Act.Report, "team_id")]
     public override async Task<TeamReportResponse> TeamReport(TeamReportRequest request, ServerCallContext context)
     {
         var r = await grains.GetGrain<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetReportAsync(context.CancellationToken);
@@ -20,6 +22,7 @@ public sealed class ReportsService(IGrainFactory grains) : Api.V1.Reports.Report
         };
     }
 
+    [Access(On.Program, Act.Report, "program_id")]
     public override async Task<ProgramReportResponse> ProgramReport(ProgramReportRequest request, ServerCallContext context)
     {
         var r = await grains.GetGrain<IProgramGrain>(Validate.Key(request.ProgramId, "program_id")).GetReportAsync(context.CancellationToken);
@@ -30,6 +33,7 @@ public sealed class ReportsService(IGrainFactory grains) : Api.V1.Reports.Report
         };
     }
 
+    [Access(On.Region, Act.Report, "region")]
     public override async Task<RegionReportResponse> RegionReport(RegionReportRequest request, ServerCallContext context)
     {
         var r = await grains.GetGrain<IRegionGrain>(Validate.Key(request.Region, "region")).GetReportAsync(context.CancellationToken);

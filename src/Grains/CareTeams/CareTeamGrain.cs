@@ -53,6 +53,8 @@ public sealed class CareTeamState
     /// Kept a day (notices are retried, never delayed that long), so it does not grow with the team's history.
     /// </summary>
     [Id(9)] public Dictionary<string, CaseloadNotice> Departed { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Who created the team: it manages the team (members, assignments) alongside its team leads.</summary>
+    [Id(10)] public string CreatedBy { get; set; } = "";
 }
 
 [GenerateSerializer, Alias("cc.team-view")]
@@ -70,7 +72,9 @@ public sealed record CaseloadPage([property: Id(0)] IReadOnlyList<CaseloadEntry>
 [Alias("cc.ICareTeamGrain")]
 public interface ICareTeamGrain : IGrainWithStringKey
 {
-    [Alias("Create")] Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, CancellationToken cancellationToken = default);
+    [Alias("Create")]
+    Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, string actor,
+        CancellationToken cancellationToken = default);
     [Alias("Get")] Task<TeamView> GetAsync(CancellationToken cancellationToken = default);
     [Alias("AddMember")] Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role, string organisation, CancellationToken cancellationToken = default);
     [Alias("RemoveMember")] Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId, CancellationToken cancellationToken = default);
@@ -92,6 +96,9 @@ public interface ICareTeamGrain : IGrainWithStringKey
     /// <summary>Open gaps of the clients on the caseload, oldest first.</summary>
     [Alias("OpenGaps")] Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
     [Alias("Report")] Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Members, organisation and creator, for the gateway's access policy; <see cref="TeamAccessFacts.None"/> if unknown.</summary>
+    [Alias("AccessFacts")] Task<TeamAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
 }
 
 [GrainType("care-team")]
@@ -105,7 +112,8 @@ public sealed class CareTeamGrain(
     private CareTeamState S => team.State;
     private string Id => this.GetPrimaryKeyString();
 
-    public async Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, CancellationToken cancellationToken = default)
+    public async Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, string actor,
+        CancellationToken cancellationToken = default)
     {
         if (S.Requests.Find(request) is null)
         {
@@ -116,11 +124,16 @@ public sealed class CareTeamGrain(
             S.Created = true;
             S.Name = name;
             S.Organisation = organisation;
+            S.CreatedBy = actor;
             S.Requests.Remember(request, Id);
             await PersistAsync();
         }
         return View();
     }
+
+    public Task<TeamAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(!S.Created ? TeamAccessFacts.None : new TeamAccessFacts(true, S.Region, S.Organisation, S.CreatedBy,
+            S.Members.Select(m => new TeamMemberFact(m.WorkerId, m.Role, m.Organisation)).ToList()));
 
     public Task<TeamView> GetAsync(CancellationToken cancellationToken = default)
     {

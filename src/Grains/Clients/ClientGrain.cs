@@ -35,6 +35,9 @@ public interface IClientGrain : ICareGapOwner
     Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId, string actor,
         CancellationToken cancellationToken = default);
     [Alias("Summary")] Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Who may reach this person's record, for the gateway's access policy; <see cref="ClientAccessFacts.None"/> if unknown.</summary>
+    [Alias("AccessFacts")] Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
 }
 
 [GrainType("client")]
@@ -77,6 +80,7 @@ public sealed class ClientGrain(
         S.Registered = true;
         S.RegisteredAt = now;
         S.Profile = command.Profile;
+        S.RegisteredBy = command.Actor;
         Log(now, "registered", $"region {command.Region}", command.Actor);
         return await CompleteAsync(request, Id);
     }
@@ -284,6 +288,15 @@ public sealed class ClientGrain(
     public Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult(new ClientSummary(Id, S.Active, S.Gaps.Open.ToList(), S.Gaps.History.ToList(), S.Referrals.ToList(),
             S.Goals.Count, S.Goals.Count(g => g.Status == GoalStatus.Achieved), S.Registered));
+
+    public Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default)
+    {
+        if (!S.Registered) return Task.FromResult(ClientAccessFacts.None);
+        var now = time.GetUtcNow();
+        var consent = S.Consent is { } c ? c.Scopes.Where(scope => c.Allows(scope, now)).ToList() : [];
+        return Task.FromResult(new ClientAccessFacts(true, S.Region, S.TeamId, S.LeadWorkerId, S.RegisteredBy,
+            S.Referrals.Where(r => r.Open).Select(r => r.ProgramId).Distinct().ToList(), consent));
+    }
 
     public Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
     {

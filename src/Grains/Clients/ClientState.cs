@@ -45,6 +45,8 @@ public sealed class ClientState
     /// a second move while the first notice is pending loses neither.
     /// </summary>
     [Id(31)] public Dictionary<string, CareTeams.CaseloadNotice> TeamNotices { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>The worker (or service) that registered the person: the one who reaches them until a team does.</summary>
+    [Id(32)] public string RegisteredBy { get; set; } = "";
 
     public bool Active => Registered && !Closed;
 }

@@ -35,6 +35,10 @@ public interface IProgramGrain : ICareGapOwner
     [Alias("Report")]
     Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Region and coordinators, for the gateway's access policy; <see cref="ProgramAccessFacts.None"/> if unknown.</summary>
+    [Alias("AccessFacts")]
+    Task<ProgramAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
+
     [Alias("Discharge")]
     Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor, CancellationToken cancellationToken = default);
 }
@@ -55,6 +59,9 @@ public sealed class ProgramGrain(
         if (S.Registered && (S.Outbox.Count > 0 || S.Referrals.Values.Any(r => r.ClientKnowsVersion < r.Version)))
             await CommitAsync(mutated: false);
     }
+
+    public Task<ProgramAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(S.Registered ? new ProgramAccessFacts(true, S.Region, S.Coordinators.ToList()) : ProgramAccessFacts.None);
 
     public async Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default)
     {

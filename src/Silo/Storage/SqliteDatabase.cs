@@ -39,6 +39,28 @@ public sealed class SqliteDatabase
             );
             CREATE INDEX cc_gap_due_shard ON cc_gap_due (shard);
             """),
+        (3, "audit trail, append-only and hash-chained", """
+            CREATE TABLE cc_audit (
+                sequence      INTEGER PRIMARY KEY,
+                at            INTEGER NOT NULL, -- UTC ticks
+                actor         TEXT    NOT NULL,
+                on_behalf_of  TEXT,
+                organisation  TEXT    NOT NULL,
+                roles         TEXT    NOT NULL,
+                action        TEXT    NOT NULL,
+                object_kind   TEXT    NOT NULL,
+                object_id     TEXT    NOT NULL,
+                client_id     TEXT,
+                purpose       TEXT    NOT NULL,
+                outcome       TEXT    NOT NULL,
+                trace_id      TEXT    NOT NULL,
+                previous_hash TEXT    NOT NULL,
+                hash          TEXT    NOT NULL
+            );
+            CREATE INDEX cc_audit_client ON cc_audit (client_id, sequence) WHERE client_id IS NOT NULL;
+            CREATE TRIGGER cc_audit_no_update BEFORE UPDATE ON cc_audit BEGIN SELECT RAISE(ABORT, 'cc_audit is append-only'); END;
+            CREATE TRIGGER cc_audit_no_delete BEFORE DELETE ON cc_audit BEGIN SELECT RAISE(ABORT, 'cc_audit is append-only'); END;
+            """),
     ];
 
     private readonly string _connectionString;

@@ -78,7 +78,7 @@ public sealed class ClientGrainTests(ClusterFixture fixture)
         await s.AssignAsync();
         var other = new ClusterScenario(fixture.Grains);
         var otherTeam = other.Team;
-        await otherTeam.CreateAsync(ClusterScenario.Write(), s.Region, "Other", "org");
+        await otherTeam.CreateAsync(ClusterScenario.Write(), s.Region, "Other", "org", "tl-1");
         await otherTeam.AddMemberAsync(ClusterScenario.Write(), "cm-2", WorkerRole.CaseManager, "org");
         await s.Client.RecordAssessmentAsync(ClusterScenario.Write(), new RecordAssessment([new Need(NeedDomain.Safety, 5)], null, "cm-1"));
         ClusterFixture.Clock.Advance(TimeSpan.FromDays(15));

@@ -22,7 +22,7 @@ public sealed class ClusterScenario(IGrainFactory grains)
 
     public async Task<ClusterScenario> WithTeamAsync()
     {
-        await Team.CreateAsync(Write(), Region, "Team", "org");
+        await Team.CreateAsync(Write(), Region, "Team", "org", "tl-1");
         await Team.AddMemberAsync(Write(), Worker, WorkerRole.CaseManager, "org");
         return this;
     }

@@ -52,7 +52,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         return caller.CallAsync((ch, ct) => new Api.V1.Clients.ClientsClient(ch).RecordConsentAsync(request, deadline: ct).ResponseAsync);
     }
 
-    private static async Task<List<AlertEvent>> WholeFeedAsync(IReadOnlyList<GrpcChannel> channels, string feedId)
+    private static async Task<List<AlertEvent>> WholeFeedAsync(IReadOnlyList<CallInvoker> channels, string feedId)
     {
         await using var reader = new ResumingSubscriber(channels, feedId);
         reader.Start();

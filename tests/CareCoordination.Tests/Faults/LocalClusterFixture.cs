@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Grpc.Core;
 using Grpc.Net.Client;
 using Npgsql;
 
@@ -16,7 +17,10 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public int PgPort { get; private set; }
     public int SiloPortBase { get; private set; }
     public IReadOnlyList<string> Gateways { get; private set; } = [];
-    public IReadOnlyList<GrpcChannel> Channels { get; private set; } = [];
+    private List<GrpcChannel> _channels = [];
+
+    /// <summary>One per gateway; calls carry the token of "cm-1" (organisation "o"), the worker the fault tests' teams have.</summary>
+    public IReadOnlyList<CallInvoker> Channels { get; private set; } = [];
     public string ConnectionString => $"Host=127.0.0.1;Port={PgPort};Database=care;Username=care;Timeout=3";
 
     public async Task InitializeAsync()
@@ -32,17 +36,19 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         _env["CC_SILO_PORT"] = SiloPortBase.ToString();
         _env["CC_ORLEANS_GATEWAY_PORT"] = orleansGateway.ToString();
         _env["CC_GRPC_PORT"] = grpc.ToString();
+        _env["Auth__SigningKey"] = Convert.ToBase64String(Gateway.GatewayFixture.SigningKey);
         _env["CC_BIN"] = Path.GetDirectoryName(typeof(CareCoordination.Gateway.Hosting.GatewayApp).Assembly.Location)!;
         // Time-based gaps come due within seconds in these tests: tick every second.
         _env["CC_EXTRA_ARGS"] = "--CareGaps:ClockTick=00:00:01 --Alerts:CatchUpInterval=00:00:01 --Orleans:ResponseTimeout=00:00:05";
         await ScriptAsync("start", TimeSpan.FromMinutes(3));
         Gateways = [$"http://127.0.0.1:{grpc + 1}", $"http://127.0.0.1:{grpc + 2}"];
-        Channels = Gateways.Select(g => GrpcChannel.ForAddress(g)).ToList();
+        _channels = Gateways.Select(g => GrpcChannel.ForAddress(g)).ToList();
+        Channels = _channels.Select(c => Gateway.GatewayFixture.Authorized(c, "cm-1", "o")).ToList();
     }
 
     public async Task DisposeAsync()
     {
-        foreach (var c in Channels) c.Dispose();
+        foreach (var c in _channels) c.Dispose();
         try
         {
             await ScriptAsync("stop", TimeSpan.FromMinutes(1));

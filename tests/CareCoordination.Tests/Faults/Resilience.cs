@@ -6,7 +6,7 @@ using Grpc.Net.Client;
 namespace CareCoordination.Tests.Faults;
 
 /// <summary>What a well-behaved platform does: retry retryable failures with the same request, over another gateway.</summary>
-public sealed class RetryingCaller(IReadOnlyList<GrpcChannel> channels)
+public sealed class RetryingCaller(IReadOnlyList<CallInvoker> channels)
 {
     private static readonly StatusCode[] Retryable = [StatusCode.Unavailable, StatusCode.DeadlineExceeded, StatusCode.Cancelled, StatusCode.ResourceExhausted, StatusCode.Aborted];
     private int _next;
@@ -16,7 +16,7 @@ public sealed class RetryingCaller(IReadOnlyList<GrpcChannel> channels)
     public ConcurrentQueue<DateTime> SuccessTimes { get; } = new();
 
     /// <summary>Calls until success or a non-retryable status (thrown), within <paramref name="budget"/>.</summary>
-    public async Task<T> CallAsync<T>(Func<GrpcChannel, DateTime, Task<T>> call, TimeSpan? budget = null)
+    public async Task<T> CallAsync<T>(Func<CallInvoker, DateTime, Task<T>> call, TimeSpan? budget = null)
     {
         var until = DateTime.UtcNow + (budget ?? TimeSpan.FromSeconds(60));
         while (true)
@@ -45,7 +45,7 @@ public sealed class RetryingCaller(IReadOnlyList<GrpcChannel> channels)
 }
 
 /// <summary>A case manager's front end: subscribes, and on any break resubscribes from the last sequence it saw.</summary>
-public sealed class ResumingSubscriber(IReadOnlyList<GrpcChannel> channels, string feedId) : IAsyncDisposable
+public sealed class ResumingSubscriber(IReadOnlyList<CallInvoker> channels, string feedId) : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;

@@ -1,4 +1,5 @@
 using CareCoordination.Api.V1;
+using CareCoordination.Gateway.Security;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 
@@ -156,7 +157,9 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
     public async Task Unassigned_clients_alert_the_region_intake_and_open_gaps_page()
     {
         var s = new ApiScenario(gateway);
-        using var call = Subscribe($"region:{s.Region}");
+        // The intake is for the region's team leads.
+        using var call = gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"region:{s.Region}" } } },
+            GatewayFixture.As("tl-1", [Roles.TeamLead], region: s.Region));
         var ids = new List<string>();
         for (var i = 0; i < 3; i++) ids.Add(await s.ClientAsync(assign: false, consent: false));
 

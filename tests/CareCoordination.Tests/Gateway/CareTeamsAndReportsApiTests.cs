@@ -1,4 +1,5 @@
 using CareCoordination.Api.V1;
+using CareCoordination.Gateway.Security;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Reflection.V1Alpha;
@@ -53,11 +54,15 @@ public sealed class CareTeamsAndReportsApiTests(GatewayFixture gateway)
         Assert.Equal(2, program.Referrals.Sent);
         Assert.True(program.Referrals.HasMeanHoursToRespond);
 
-        var region = await gateway.Reports.RegionReportAsync(new RegionReportRequest { Region = s.Region });
+        // Aggregates of a region are its regional operators'.
+        var region = await gateway.Reports.RegionReportAsync(new RegionReportRequest { Region = s.Region },
+            GatewayFixture.As("op-1", [Roles.RegionalOperator], region: s.Region));
         Assert.Equal((2, 1, 1), (region.Clients, region.Teams, region.Programs));
         Assert.Equal(2, region.ActiveClientsOnTeams);
 
-        var none = await Assert.ThrowsAsync<RpcException>(() => gateway.Reports.RegionReportAsync(new RegionReportRequest { Region = TestKeys.New("empty") }).ResponseAsync);
+        var empty = TestKeys.New("empty");
+        var none = await Assert.ThrowsAsync<RpcException>(() => gateway.Reports.RegionReportAsync(new RegionReportRequest { Region = empty },
+            GatewayFixture.As("op-2", [Roles.RegionalOperator], region: empty)).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, none.StatusCode);
     }
 
@@ -67,12 +72,16 @@ public sealed class CareTeamsAndReportsApiTests(GatewayFixture gateway)
         var health = await new Health.HealthClient(gateway.Channel).CheckAsync(new HealthCheckRequest());
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
 
-        using var reflection = new ServerReflection.ServerReflectionClient(gateway.Channel).ServerReflectionInfo();
+        // Health answers without a token (load balancers); reflection only to an authenticated caller.
+        using var anonymous = new ServerReflection.ServerReflectionClient(gateway.Channel).ServerReflectionInfo();
+        await anonymous.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        Assert.Equal(StatusCode.Unauthenticated, (await Assert.ThrowsAsync<RpcException>(() => anonymous.ResponseStream.MoveNext())).StatusCode);
+        using var reflection = new ServerReflection.ServerReflectionClient(gateway.Invoker).ServerReflectionInfo();
         await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
         await reflection.ResponseStream.MoveNext();
         var services = reflection.ResponseStream.Current.ListServicesResponse.Service.Select(x => x.Name).ToList();
         await reflection.RequestStream.CompleteAsync();
-        foreach (var name in new[] { "Clients", "CareTeams", "Programs", "Alerts", "Reports" })
+        foreach (var name in new[] { "Clients", "CareTeams", "Programs", "Alerts", "Reports", "Audit" })
             Assert.Contains($"carecoordination.v1.{name}", services);
     }
 }

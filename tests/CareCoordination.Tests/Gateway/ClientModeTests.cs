@@ -23,6 +23,7 @@ public sealed class ClientModeTests
                 ["Orleans:GatewayPort"] = siloGatewayPort.ToString(),
                 ["Storage:Provider"] = "Memory",
                 ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
+                ["Auth:SigningKey"] = Convert.ToBase64String(GatewayFixture.SigningKey),
             });
             b.Logging.SetMinimumLevel(LogLevel.Error);
         });

@@ -102,12 +102,18 @@ public sealed class ClientsApiTests(GatewayFixture gateway)
     }
 
     [Fact]
-    public async Task Reading_a_client_that_does_not_exist_is_not_found()
+    public async Task Reading_a_client_that_does_not_exist_answers_as_one_the_caller_may_not_see()
     {
-        var error = await Assert.ThrowsAsync<RpcException>(() =>
+        var s = new ApiScenario(gateway);
+        var someoneElses = await s.ClientAsync(assign: false, consent: false);
+        var missing = await Assert.ThrowsAsync<RpcException>(() =>
             gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = TestKeys.New("nobody") }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, error.StatusCode);
-        Assert.Contains("client", error.Status.Detail);
+        var hidden = await Assert.ThrowsAsync<RpcException>(() => gateway.Clients.GetClientAsync(
+            new GetClientRequest { ClientId = someoneElses }, GatewayFixture.As("cm-other")).ResponseAsync);
+
+        // Existence does not leak: the same status and the same words.
+        Assert.Equal(StatusCode.PermissionDenied, missing.StatusCode);
+        Assert.Equal((missing.StatusCode, missing.Status.Detail), (hidden.StatusCode, hidden.Status.Detail));
     }
 
     [Fact]

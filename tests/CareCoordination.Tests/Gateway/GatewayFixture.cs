@@ -1,6 +1,8 @@
 using CareCoordination.Api.V1;
 
 using CareCoordination.Gateway.Hosting;
+using CareCoordination.Gateway.Security;
+using Grpc.Core.Interceptors;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -19,13 +21,39 @@ public sealed class GatewayFixture : IAsyncLifetime
     public GrpcChannel Channel { get; private set; } = null!;
     public string Address { get; private set; } = "";
 
-    public Api.V1.Clients.ClientsClient Clients => new(Channel);
-    public Api.V1.CareTeams.CareTeamsClient Teams => new(Channel);
-    public Api.V1.Programs.ProgramsClient Programs => new(Channel);
-    public Api.V1.Alerts.AlertsClient Alerts => new(Channel);
-    public Api.V1.Reports.ReportsClient Reports => new(Channel);
+    /// <summary>Calls as <see cref="DefaultWorker"/> unless a call sends its own token.</summary>
+    public CallInvoker Invoker { get; private set; } = null!;
+    public Api.V1.Clients.ClientsClient Clients => new(Invoker);
+    public Api.V1.CareTeams.CareTeamsClient Teams => new(Invoker);
+    public Api.V1.Programs.ProgramsClient Programs => new(Invoker);
+    public Api.V1.Alerts.AlertsClient Alerts => new(Invoker);
+    public Api.V1.Reports.ReportsClient Reports => new(Invoker);
+    public Api.V1.Audit.AuditClient Audit => new(Invoker);
 
-    public static Metadata As(string worker) => new() { { "x-worker-id", worker } };
+    /// <summary>The key test gateways check tokens with (setting Auth:SigningKey), and tests mint them with.</summary>
+    public static readonly byte[] SigningKey = Enumerable.Range(1, 32).Select(i => (byte)(i * 7)).ToArray();
+
+    public const string DefaultWorker = "cm-ana";
+
+    /// <summary>A case manager who also leads teams and coordinates programs: what most scenarios need of one worker.</summary>
+    public static readonly string[] DefaultRoles = [Roles.CaseManager, Roles.TeamLead, Roles.ProgramCoordinator];
+
+    public static string Token(string subject, string[]? roles = null, string organisation = "city", string? region = null,
+        TimeSpan? lifetime = null) =>
+        Authentication.Mint(SigningKey, subject, roles ?? DefaultRoles, organisation, region, lifetime ?? TimeSpan.FromHours(1));
+
+    /// <summary>Headers of a call made by this worker (or service).</summary>
+    public static Metadata As(string worker, string[]? roles = null, string organisation = "city", string? region = null,
+        TimeSpan? lifetime = null) =>
+        new() { { "authorization", $"Bearer {Token(worker, roles, organisation, region, lifetime)}" } };
+
+    /// <summary>A call invoker that sends a worker's token (<see cref="DefaultWorker"/>'s by default) on calls that carry none.</summary>
+    public static CallInvoker Authorized(GrpcChannel channel, string worker = DefaultWorker, string organisation = "city") =>
+        channel.Intercept(metadata =>
+        {
+            if (metadata.All(e => e.Key != "authorization")) metadata.Add("authorization", $"Bearer {Token(worker, organisation: organisation)}");
+            return metadata;
+        });
 
     /// <summary>Settings over the test defaults, for a gateway a test starts for itself (<see cref="StartWithAsync"/>).</summary>
     private Dictionary<string, string?> Settings { get; init; } = new();
@@ -35,6 +63,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         App = await StartAsync(Clock, new(Settings) { ["Storage:Provider"] = "Memory" });
         Address = App.Addresses().Single();
         Channel = GrpcChannel.ForAddress(Address);
+        Invoker = Authorized(Channel);
     }
 
     /// <summary>A gateway of its own for one test, with some settings changed; dispose it at the end.</summary>
@@ -58,6 +87,7 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["Orleans:GatewayPort"] = TestPorts.Free().ToString(),
                 ["CareGaps:ClockTick"] = "00:00:00.100",
                 ["Alerts:CatchUpInterval"] = "00:00:00.500",
+                ["Auth:SigningKey"] = Convert.ToBase64String(SigningKey),
             };
             foreach (var (key, value) in settings) all[key] = value; // the test's settings win
             b.Configuration.AddInMemoryCollection(all);
@@ -89,7 +119,10 @@ public sealed class ApiScenario(GatewayFixture gateway)
     public string Region { get; } = TestKeys.New("region");
     public string TeamId { get; } = TestKeys.New("team");
     public string ProgramId { get; } = TestKeys.New("prog");
-    public Metadata Worker { get; } = GatewayFixture.As("cm-ana");
+    public string WorkerId => GatewayFixture.DefaultWorker;
+    /// <summary>The program's coordinator (besides the worker who registered it).</summary>
+    public const string Coordinator = "coord-1";
+    public Metadata Worker { get; } = GatewayFixture.As(GatewayFixture.DefaultWorker);
 
     public async Task<ApiScenario> WithTeamAsync()
     {
@@ -104,7 +137,7 @@ public sealed class ApiScenario(GatewayFixture gateway)
         await gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
         {
             RequestId = TestKeys.Request(), ProgramId = ProgramId, Region = Region, Name = "Housing First", Kind = ProgramKind.HousingFirst,
-            Domains = { NeedDomain.Housing }, Capacity = capacity,
+            Domains = { NeedDomain.Housing }, Capacity = capacity, Coordinators = { Coordinator },
         }, Worker);
         return this;
     }

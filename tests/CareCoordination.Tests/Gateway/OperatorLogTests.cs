@@ -85,14 +85,14 @@ public sealed class OperatorLogTests
             }
 
             Assert.Equal(25, refused.Count);
-            Assert.Contains(StatusCode.NotFound, refused);
+            Assert.Contains(StatusCode.PermissionDenied, refused);
             Assert.Contains(StatusCode.AlreadyExists, refused);
             Assert.Contains(StatusCode.InvalidArgument, refused);
             var lines = logs.Lines.Where(l => !l.Category.StartsWith("Orleans", StringComparison.Ordinal)
                 && !l.Category.StartsWith("Microsoft.Orleans", StringComparison.Ordinal)).ToList();
             Assert.DoesNotContain(lines, l => l.Level >= LogLevel.Information);
             Assert.DoesNotContain(lines, l => l.Text.Contains("canary", StringComparison.Ordinal));
-            if (level == LogLevel.Debug) Assert.Contains(lines, l => l.Text.Contains("refused: NotFound", StringComparison.Ordinal));
+            if (level == LogLevel.Debug) Assert.Contains(lines, l => l.Text.Contains("refused: InvalidArgument", StringComparison.Ordinal));
         }
         finally
         {

@@ -18,9 +18,12 @@ public sealed class TeamMoveTests(GatewayFixture gateway)
         var teamA = s.TeamId;
         var teamB = TestKeys.New("team");
         await gateway.Teams.CreateTeamAsync(new CreateTeamRequest
-            { RequestId = TestKeys.Request(), TeamId = teamB, Region = s.Region, Name = "South", Organisation = "ngo" }, s.Worker);
+            { RequestId = TestKeys.Request(), TeamId = teamB, Region = s.Region, Name = "South", Organisation = "city" }, s.Worker);
         await gateway.Teams.AddMemberAsync(new AddMemberRequest
-            { RequestId = TestKeys.Request(), TeamId = teamB, WorkerId = "sw-bo", Role = WorkerRole.SocialWorker, Organisation = "ngo" }, s.Worker);
+            { RequestId = TestKeys.Request(), TeamId = teamB, WorkerId = "sw-bo", Role = WorkerRole.SocialWorker, Organisation = "city" }, s.Worker);
+        // The worker who reads throughout is on both teams, so every read is allowed wherever the client is.
+        await gateway.Teams.AddMemberAsync(new AddMemberRequest
+            { RequestId = TestKeys.Request(), TeamId = teamB, WorkerId = s.WorkerId, Role = WorkerRole.CaseManager, Organisation = "city" }, s.Worker);
         var client = await s.ClientAsync(consent: false);
         // Consent ending in 5 days opens ConsentExpiring: an open gap that must follow the client to its final team.
         await gateway.Clients.RecordConsentAsync(new RecordConsentRequest

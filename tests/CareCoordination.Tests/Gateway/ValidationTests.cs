@@ -239,6 +239,7 @@ public sealed class ValidationTests(GatewayFixture gateway)
         AssertNames(error, StatusCode.InvalidArgument, "feeds[0].feed_id");
 
         var unknown = gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{TestKeys.New("t")}" } } });
-        Assert.Equal(StatusCode.NotFound, (await Assert.ThrowsAsync<RpcException>(() => unknown.ResponseStream.MoveNext())).StatusCode);
+        // An unknown team's feed answers like a team the caller is not on: existence does not leak.
+        Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => unknown.ResponseStream.MoveNext())).StatusCode);
     }
 }

@@ -104,7 +104,8 @@ public sealed class EmbeddedRestartTests : IDisposable
     private static async Task<long> LastSequenceAsync(GrpcChannel channel, string team)
     {
         // Replays the whole feed and keeps the last sequence; the catch-up poll makes the stream idle quickly.
-        using var call = new Api.V1.Alerts.AlertsClient(channel).Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{team}" } } });
+        using var call = new Api.V1.Alerts.AlertsClient(channel).Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{team}" } } },
+            GatewayFixture.As("cm-ana"));
         long last = 0;
         using var idle = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         try

@@ -1,0 +1,93 @@
+using System.Collections.Concurrent;
+using CareCoordination.Alerts;
+using CareCoordination.CareTeams;
+using CareCoordination.Clients;
+using CareCoordination.Common;
+using CareCoordination.Gateway.Security;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace CareCoordination.Gateway.Alerts;
+
+/// <summary>
+/// Keeps a live subscription within what its caller may see, while it runs: its access to each feed is checked
+/// again every <see cref="Recheck"/> (a worker removed from a team stops receiving that team's alerts), the stream
+/// ends when the caller's token expires, and on a team's feed a member from another organisation receives alerts
+/// about a person only while that person consents to sharing across organisations.
+/// </summary>
+public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string> feeds, IMessage request, AccessPolicies policies,
+    IGrainFactory grains)
+{
+    public static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(400);
+    private readonly ConcurrentDictionary<string, bool> _crossOrganisationTeams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (bool Shared, DateTimeOffset Until)> _consent = new(StringComparer.Ordinal);
+
+    /// <summary>Why the subscription was ended, once it was.</summary>
+    public Status? Ended { get; private set; }
+
+    /// <summary>
+    /// Checks once now (before anything is delivered), then every <see cref="Recheck"/> until <paramref name="stop"/> is
+    /// cancelled; cancels it, and says why, when access ends.
+    /// </summary>
+    public async Task<Task> StartAsync(CancellationTokenSource stop)
+    {
+        await CheckAsync(stop);
+        return WatchAsync(stop);
+    }
+
+    private async Task WatchAsync(CancellationTokenSource stop)
+    {
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var left = caller.ExpiresAt - DateTimeOffset.UtcNow;
+                await Task.Delay(left < Recheck ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : Recheck, stop.Token);
+                await CheckAsync(stop);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
+    }
+
+    private async Task CheckAsync(CancellationTokenSource stop)
+    {
+        if (caller.ExpiresAt <= DateTimeOffset.UtcNow)
+        {
+            End(stop, new Status(StatusCode.Unauthenticated, "the bearer token has expired: subscribe again with a new one"));
+            return;
+        }
+        foreach (var feed in feeds)
+        {
+            var (decision, _, _) = await policies.DecideAsync(caller, On.Feed, Act.Read, feed, request, stop.Token);
+            if (!decision.Allowed)
+            {
+                End(stop, new Status(StatusCode.PermissionDenied, $"access to feed {feed} has ended: {decision.Reason}"));
+                return;
+            }
+            if (AlertFeeds.TryParse(feed, out var kind, out var team) && kind == "team")
+            {
+                var facts = await grains.GetGrain<ICareTeamGrain>(team).GetAccessFactsAsync(stop.Token);
+                _crossOrganisationTeams[feed] = !caller.IsService
+                    && facts.Members.FirstOrDefault(m => m.WorkerId == caller.Id)?.Organisation != facts.Organisation;
+            }
+        }
+    }
+
+    /// <summary>Whether this alert may reach the caller now (consent to share across organisations is read at most 400 ms old).</summary>
+    public async Task<bool> MayDeliverAsync(Alert alert, CancellationToken cancellationToken)
+    {
+        if (alert.Owner.Kind != GapOwnerKind.Client || !_crossOrganisationTeams.GetValueOrDefault(alert.FeedId, false)) return true;
+        var now = DateTimeOffset.UtcNow;
+        if (_consent.TryGetValue(alert.Owner.Id, out var known) && known.Until > now) return known.Shared;
+        var facts = await grains.GetGrain<IClientGrain>(alert.Owner.Id).GetAccessFactsAsync(cancellationToken);
+        var shared = facts.ConsentNow.Contains(ConsentScope.AcrossOrganisations);
+        _consent[alert.Owner.Id] = (shared, now + Recheck);
+        return shared;
+    }
+
+    private void End(CancellationTokenSource stop, Status status)
+    {
+        Ended = status;
+        stop.Cancel();
+    }
+}

@@ -1,0 +1,62 @@
+using CareCoordination.CareTeams;
+using CareCoordination.Clients;
+using CareCoordination.Common;
+using CareCoordination.Gateway.Security;
+using CareCoordination.Programs;
+using Google.Protobuf;
+
+namespace CareCoordination.Gateway.Clients;
+
+/// <summary>
+/// Who may reach a person's record. A worker reaches it through the person's care team: members of the team's own
+/// organisation always, members from other organisations only while the person consents to sharing across
+/// organisations. Until a team takes the person, the worker who registered them. A coordinator of a program the
+/// person is referred to may read what the referral shares, while the person consents to sharing with referred
+/// programs. A platform service acts within its region. Nobody else: not regional operators, not auditors. An id
+/// that does not exist is refused like one the caller may not see.
+/// </summary>
+public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
+{
+    public On Kind => On.Client;
+
+    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
+    {
+        var client = await grains.GetGrain<IClientGrain>(id).GetAccessFactsAsync(cancellationToken);
+        if (act == Act.Create && !client.Exists)
+            return caller.IsService ? Within(caller, RequestRegion(request), id)
+                : Roles.Care.Any(caller.Has) ? AccessDecision.Allow("a care worker registers a person", id)
+                : AccessDecision.Deny("only care workers register people", id);
+        if (!client.Exists) return AccessDecision.Deny("no such person on the caller's caseloads", id);
+        if (caller.IsService) return Within(caller, client.Region, id);
+        if (client.TeamId is null)
+            return client.RegisteredBy == caller.Id
+                ? AccessDecision.Allow("registered the person, who has no team yet", id)
+                : AccessDecision.Deny("not the worker who registered the person", id);
+
+        var team = await grains.GetGrain<ICareTeamGrain>(client.TeamId).GetAccessFactsAsync(cancellationToken);
+        if (team.Members.FirstOrDefault(m => m.WorkerId == caller.Id) is { } member)
+            return member.Organisation == team.Organisation ? AccessDecision.Allow("member of the person's care team", id)
+                : client.ConsentNow.Contains(ConsentScope.AcrossOrganisations)
+                    ? AccessDecision.Allow("care team member from another organisation, with consent", id)
+                    : AccessDecision.Deny("care team member from another organisation, without consent to share across organisations", id);
+
+        if (act == Act.Read && client.ConsentNow.Contains(ConsentScope.ReferredPrograms) && client.ReferredPrograms.Count > 0)
+        {
+            var shared = new List<string>();
+            foreach (var program in client.ReferredPrograms)
+                if ((await grains.GetGrain<IProgramGrain>(program).GetAccessFactsAsync(cancellationToken)).Coordinators.Contains(caller.Id))
+                    shared.Add(program);
+            if (shared.Count > 0)
+                return new AccessDecision(true, "coordinator of a program the person is referred to, with consent", id, View.Referral, shared);
+        }
+        return AccessDecision.Deny("not on the person's care team", id);
+    }
+
+    private static AccessDecision Within(Caller service, string region, string id) =>
+        service.Region is { } own && own == region
+            ? AccessDecision.Allow("platform service of the person's region", id)
+            : AccessDecision.Deny("platform service of another region", id);
+
+    private static string RequestRegion(IMessage request) =>
+        request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
+}

@@ -1,0 +1,73 @@
+using Google.Protobuf;
+
+namespace CareCoordination.Gateway.Security;
+
+/// <summary>The kinds of object a call can touch; each has one policy (<see cref="IAccessPolicy"/>) that decides who may.</summary>
+public enum On
+{
+    Client,
+    Team,
+    Program,
+    Region,
+    /// <summary>A gap, decided by its owner's policy (a client's or a program's).</summary>
+    Gap,
+    /// <summary>An alert feed (team:, program:, region:), decided by the policy of what it belongs to.</summary>
+    Feed,
+    AuditTrail,
+}
+
+/// <summary>What a call does to the object.</summary>
+public enum Act
+{
+    /// <summary>Create it (the id may be new).</summary>
+    Create,
+    Read,
+    Write,
+    /// <summary>Manage a team (members, assignments) or coordinate a program (answer referrals, enroll, discharge).</summary>
+    Manage,
+    /// <summary>Aggregates only: reports.</summary>
+    Report,
+}
+
+/// <summary>
+/// Declares, on a gRPC service method, the object the call touches (named by a request field) and what it does to
+/// it. Every method of every carecoordination.v1 service carries at least one; a call without one is refused.
+/// Several may stand on one method: those whose field is set in the request apply (a oneof scope).
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+public sealed class AccessAttribute(On on, Act act, string field) : Attribute
+{
+    public On On { get; } = on;
+    public Act Act { get; } = act;
+    /// <summary>The request field holding the object's id (a repeated field of FeedCursor for <see cref="On.Feed"/>).</summary>
+    public string Field { get; } = field;
+}
+
+/// <summary>How much of a client's record a caller may see.</summary>
+public enum View
+{
+    None,
+    /// <summary>A coordinator of a program the person is referred to, with consent: what the referral shares.</summary>
+    Referral,
+    Full,
+    /// <summary>A program's directory entry: no referrals, no people.</summary>
+    Directory,
+}
+
+/// <summary>A policy's answer: allowed or not, why (for the audit trail), and which person's data the call concerns.</summary>
+public sealed record AccessDecision(bool Allowed, string Reason, string? ClientId = null, View View = View.Full,
+    IReadOnlyList<string>? SharedPrograms = null)
+{
+    public static AccessDecision Deny(string reason, string? clientId = null) => new(false, reason, clientId, View.None);
+    public static AccessDecision Allow(string reason, string? clientId = null) => new(true, reason, clientId);
+}
+
+/// <summary>Decides who may do what to one kind of object. One class per kind, so a reviewer reads each rule in one file.</summary>
+public interface IAccessPolicy
+{
+    On Kind { get; }
+
+    /// <param name="id">The object's id, already in the form of a key (a malformed id is refused by validation).</param>
+    /// <param name="request">The whole request, for rules that look at more than the id (a new client's region).</param>
+    Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken);
+}

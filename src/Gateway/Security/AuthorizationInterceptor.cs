@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using CareCoordination.Audit;
+using CareCoordination.Common;
+using CareCoordination.Gateway.Common;
+using CareCoordination.Gateway.Security;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace CareCoordination.Gateway.Security;
+
+/// <summary>
+/// Object-level authorization and audit of every call to a carecoordination.v1 service. The service method's
+/// <see cref="AccessAttribute"/>s name the objects the call touches; their policies decide before the service runs.
+/// A refusal is PERMISSION_DENIED, the same for an id that does not exist as for one the caller may not see. Every
+/// call, allowed or refused, leaves one audit record, stored before the answer leaves. A method without an access
+/// declaration is refused: a new RPC is closed until someone writes its rule.
+/// </summary>
+public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWriter audit, ILogger<AuthorizationInterceptor> logger)
+    : Interceptor
+{
+    private const string Package = "/carecoordination.v1.";
+    private const string DecisionKey = "cc.access";
+
+    /// <summary>The decision taken for this call (the service shapes what it returns by its view).</summary>
+    public static AccessDecision? DecisionOf(ServerCallContext context) =>
+        context.UserState.TryGetValue(DecisionKey, out var d) ? d as AccessDecision : null;
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!context.Method.StartsWith(Package, StringComparison.Ordinal)) return await continuation(request, context);
+        var (caller, record) = await AuthorizeAsync((IMessage)request, context);
+        TResponse response;
+        try
+        {
+            response = await continuation(request, context);
+        }
+        catch (Exception ex)
+        {
+            await audit.RecordAsync(record with { Outcome = Outcome(ex, context) });
+            throw;
+        }
+        await audit.RecordAsync(record with { Outcome = "OK" });
+        return response;
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!context.Method.StartsWith(Package, StringComparison.Ordinal))
+        {
+            await continuation(request, responseStream, context);
+            return;
+        }
+        var (_, record) = await AuthorizeAsync((IMessage)request, context);
+        // A subscription is recorded when it is taken; it keeps checking access itself while it runs.
+        await audit.RecordAsync(record with { Outcome = "OPENED" });
+        await continuation(request, responseStream, context);
+    }
+
+    private async Task<(Caller Caller, AuditEntry Record)> AuthorizeAsync(IMessage request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var http = context.GetHttpContext();
+        var rules = http.GetEndpoint()?.Metadata.GetOrderedMetadata<AccessAttribute>() ?? [];
+        var action = context.Method[Package.Length..];
+        var record = new AuditEntry(DateTimeOffset.UtcNow, caller.Id, caller.OnBehalfOf, caller.Organisation,
+            string.Join(' ', caller.Roles.Order(StringComparer.Ordinal)), action, "", "", null, caller.Purpose, "",
+            Activity.Current?.TraceId.ToString() ?? "");
+        if (rules.Count == 0)
+        {
+            logger.LogError("{Method} has no access rule: refused until it has one", context.Method);
+            await DenyAsync(record with { ObjectKind = "none" }, "this call has no access rule yet");
+        }
+
+        AccessDecision? kept = null;
+        var named = false;
+        foreach (var rule in rules)
+        {
+            foreach (var id in Ids(request, rule))
+            {
+                named = true;
+                if (!AccessPolicies.IsLookup(rule.On, id)) continue; // malformed: the service's validation refuses it
+                var (decision, kind, objectId) = await policies.DecideAsync(caller, rule.On, rule.Act, id, request, context.CancellationToken);
+                record = record with
+                {
+                    ObjectKind = kind.ToString(), ObjectId = objectId,
+                    ClientId = kind == On.Client ? objectId : record.ClientId ?? decision.ClientId,
+                };
+                if (!decision.Allowed) await DenyAsync(record with { Outcome = $"DENIED: {decision.Reason}" }, null);
+                kept ??= decision;
+            }
+        }
+        if (!named)
+        {
+            // Nothing names the object: refused here, so no call ever runs without a decision.
+            var fields = rules.Select(r => r.Field).Distinct().ToList();
+            throw CareCoordinationException.Invalid(fields[0], fields.Count == 1
+                ? $"{fields[0]} is required" : $"set one of {string.Join(", ", fields)}");
+        }
+        if (kept is not null) context.UserState[DecisionKey] = kept;
+        return (caller, record);
+    }
+
+    private async Task DenyAsync(AuditEntry record, string? message)
+    {
+        await audit.RecordAsync(record.Outcome.Length == 0 ? record with { Outcome = "DENIED" } : record);
+        // One answer for "does not exist" and "not yours": existence does not leak.
+        throw new RpcException(new Status(StatusCode.PermissionDenied,
+            message ?? $"permission denied: this {record.ObjectKind.ToLowerInvariant()} is not one you may {Verb(record.Action)}"));
+    }
+
+    private static string Verb(string action) => action.Contains("/Get") || action.Contains("/List") ? "read" : "act on";
+
+    /// <summary>The ids a rule names in the request: one string field, or each feed of a repeated FeedCursor field.</summary>
+    private static IEnumerable<string> Ids(IMessage request, AccessAttribute rule)
+    {
+        if (rule.On == On.AuditTrail)
+        {
+            yield return "trail"; // one trail; its field is a filter, not the object
+            yield break;
+        }
+        var field = request.Descriptor.FindFieldByName(rule.Field);
+        if (field is null) yield break;
+        var value = field.Accessor.GetValue(request);
+        switch (value)
+        {
+            case string s when s.Length > 0:
+                yield return s;
+                break;
+            case System.Collections.IList list:
+                foreach (var item in list)
+                    if (item is IMessage m && m.Descriptor.FindFieldByName("feed_id")?.Accessor.GetValue(m) is string feed && feed.Length > 0)
+                        yield return feed;
+                break;
+        }
+    }
+
+    private static string Outcome(Exception ex, ServerCallContext context) =>
+        ex is RpcException r ? r.StatusCode.ToString() : ErrorMappingInterceptor.ToStatus(ex, context).StatusCode.ToString();
+}

@@ -13,14 +13,13 @@ namespace CareCoordination.Gateway.Alerts;
 /// Keeps a live subscription within what its caller may see, while it runs: its access to each feed is checked
 /// again every <see cref="Recheck"/> (a worker removed from a team stops receiving that team's alerts), the stream
 /// ends when the caller's token expires, and on a team's feed a member from another organisation receives alerts
-/// about a person only while that person consents to sharing across organisations.
+/// about a person only while that person consents to sharing across organisations (checked per alert).
 /// </summary>
 public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string> feeds, IMessage request, AccessPolicies policies,
     IGrainFactory grains)
 {
     public static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(400);
     private readonly ConcurrentDictionary<string, bool> _crossOrganisationTeams = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (bool Shared, DateTimeOffset Until)> _consent = new(StringComparer.Ordinal);
 
     /// <summary>Why the subscription was ended, once it was.</summary>
     public Status? Ended { get; private set; }
@@ -73,16 +72,15 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
         }
     }
 
-    /// <summary>Whether this alert may reach the caller now (consent to share across organisations is read at most 400 ms old).</summary>
+    /// <summary>
+    /// Whether this alert may reach the caller now. Consent is read afresh for each alert (only for members from
+    /// another organisation): the write that withdrew it, or the clock that ended it, came before the alert.
+    /// </summary>
     public async Task<bool> MayDeliverAsync(Alert alert, CancellationToken cancellationToken)
     {
         if (alert.Owner.Kind != GapOwnerKind.Client || !_crossOrganisationTeams.GetValueOrDefault(alert.FeedId, false)) return true;
-        var now = DateTimeOffset.UtcNow;
-        if (_consent.TryGetValue(alert.Owner.Id, out var known) && known.Until > now) return known.Shared;
         var facts = await grains.GetGrain<IClientGrain>(alert.Owner.Id).GetAccessFactsAsync(cancellationToken);
-        var shared = facts.ConsentNow.Contains(ConsentScope.AcrossOrganisations);
-        _consent[alert.Owner.Id] = (shared, now + Recheck);
-        return shared;
+        return facts.ConsentNow.Contains(ConsentScope.AcrossOrganisations);
     }
 
     private void End(CancellationTokenSource stop, Status status)

@@ -48,8 +48,13 @@ public static class AuditChain
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
-    public static AuditRecord Seal(long sequence, string previousHash, AuditEntry entry) =>
-        new(sequence, entry, previousHash, Hash(sequence, previousHash, entry));
+    public static AuditRecord Seal(long sequence, string previousHash, AuditEntry entry)
+    {
+        // Whole microseconds in UTC: what every store keeps (PostgreSQL's timestamptz), so a record reads back as sealed.
+        var ticks = entry.At.UtcTicks;
+        entry = entry with { At = new DateTimeOffset(ticks - ticks % 10, TimeSpan.Zero) };
+        return new(sequence, entry, previousHash, Hash(sequence, previousHash, entry));
+    }
 
     public static string Hash(long sequence, string previousHash, AuditEntry e)
     {

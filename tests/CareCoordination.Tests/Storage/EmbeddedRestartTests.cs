@@ -93,6 +93,16 @@ public sealed class EmbeddedRestartTests : IDisposable
             // A retried write after the restart is still recognised.
             var retried = await clients.RecordContactAsync(new RecordContactRequest { RequestId = "q7", ClientId = client, Kind = ContactKind.Phone }, who);
             Assert.Equal(restored.LastContactAt, retried.Client.LastContactAt);
+
+            // The audit trail kept what was recorded before the restart and goes on with the same chain.
+            var auditor = GatewayFixture.As("dpo-1", [CareCoordination.Gateway.Security.Roles.Auditor]);
+            var audit = new Api.V1.Audit.AuditClient(channel);
+            var trail = await audit.QueryAsync(new AuditQueryRequest { ClientId = client, PageSize = 200 }, auditor);
+            Assert.Contains(trail.Records, r => r.Action == "Clients/RegisterClient" && r.Outcome == "OK");
+            Assert.Contains(trail.Records, r => r.Action == "Clients/RecordContact" && r.Outcome == "OK");
+            var verified = await audit.VerifyAsync(new VerifyAuditRequest(), auditor);
+            Assert.True(verified.Intact, verified.Problem);
+            Assert.True(verified.RecordsChecked >= trail.Records.Count);
         }
         finally
         {

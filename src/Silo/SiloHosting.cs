@@ -59,7 +59,7 @@ public static class SiloHosting
                     new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>())));
                 silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, SqliteGapDueStore>();
-                silo.Services.AddSingleton<IAuditStore, SqliteAuditStore>();
+                silo.Services.AddSingleton<IAuditStore>(_ => new SqliteAuditStore(SqliteDatabase.Audit(storage.SqlitePath)));
                 // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
                 silo.UseInMemoryReminderService();
                 break;

@@ -62,20 +62,22 @@ internal static class AuditRows
             row.GetString(13), row.GetString(14));
 }
 
-/// <summary>The audit trail in the embedded file (table cc_audit, <see cref="SqliteDatabase"/> version 3).</summary>
+/// <summary>The audit trail in the embedded mode's audit file (table cc_audit, <see cref="SqliteDatabase.Audit"/>).</summary>
 public sealed class SqliteAuditStore(SqliteDatabase database) : IAuditStore
 {
     public async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        // One statement, prepared once and run per record of the batch.
+        await using var insert = connection.CreateCommand();
+        insert.Transaction = tx;
+        insert.CommandText = $"INSERT INTO cc_audit ({AuditRows.Columns}) VALUES ({string.Join(", ", Enumerable.Range(0, 15).Select(i => $"$p{i}"))})";
+        for (var i = 0; i < 15; i++) insert.Parameters.Add(new SqliteParameter($"$p{i}", null));
         foreach (var record in records)
         {
-            await using var insert = connection.CreateCommand();
-            insert.Transaction = tx;
             var values = AuditRows.Values(record, at => at.UtcTicks);
-            insert.CommandText = $"INSERT INTO cc_audit ({AuditRows.Columns}) VALUES ({string.Join(", ", values.Select((_, i) => $"$p{i}"))})";
-            for (var i = 0; i < values.Length; i++) insert.Parameters.AddWithValue($"$p{i}", values[i] ?? DBNull.Value);
+            for (var i = 0; i < values.Length; i++) insert.Parameters[i].Value = values[i] ?? DBNull.Value;
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);

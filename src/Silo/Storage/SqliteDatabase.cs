@@ -39,7 +39,15 @@ public sealed class SqliteDatabase
             );
             CREATE INDEX cc_gap_due_shard ON cc_gap_due (shard);
             """),
-        (3, "audit trail, append-only and hash-chained", """
+    ];
+
+    /// <summary>
+    /// The audit trail has a file of its own beside the main one: its batches then commit without waiting on the
+    /// lock of grain-state writes, and theirs without waiting on it (SQLite has one writer per file).
+    /// </summary>
+    private static readonly (int Version, string Name, string Sql)[] AuditMigrations =
+    [
+        (1, "audit trail, append-only and hash-chained", """
             CREATE TABLE cc_audit (
                 sequence      INTEGER PRIMARY KEY,
                 at            INTEGER NOT NULL, -- UTC ticks
@@ -65,7 +73,15 @@ public sealed class SqliteDatabase
 
     private readonly string _connectionString;
 
-    public SqliteDatabase(string path)
+    public SqliteDatabase(string path) : this(path, Migrations)
+    {
+    }
+
+    /// <summary>The audit trail's file, beside the main database: "care.db" keeps its trail in "care.audit.db".</summary>
+    public static SqliteDatabase Audit(string mainPath) =>
+        new(Path.ChangeExtension(mainPath, null) + ".audit" + Path.GetExtension(mainPath), AuditMigrations);
+
+    private SqliteDatabase(string path, (int Version, string Name, string Sql)[] migrations)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -75,7 +91,7 @@ public sealed class SqliteDatabase
             Mode = SqliteOpenMode.ReadWriteCreate,
             DefaultTimeout = 30,
         }.ToString();
-        Migrate();
+        Migrate(migrations);
     }
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
@@ -89,13 +105,13 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    private void Migrate()
+    private void Migrate((int Version, string Name, string Sql)[] migrations)
     {
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         Execute(connection, null, "PRAGMA journal_mode = WAL;");
         Execute(connection, null, "CREATE TABLE IF NOT EXISTS cc_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
-        foreach (var (version, name, sql) in Migrations)
+        foreach (var (version, name, sql) in migrations)
         {
             using var tx = connection.BeginTransaction();
             using var check = connection.CreateCommand();

@@ -79,9 +79,10 @@ public sealed class MemoryAuditStoreTests : AuditStoreContract
 public sealed class SqliteAuditStoreTests : DurableAuditStoreContract, IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"cc-audit-{Guid.NewGuid():N}.db");
-    public SqliteAuditStoreTests() => Store = new SqliteAuditStore(new SqliteDatabase(_path));
+    public SqliteAuditStoreTests() => Store = new SqliteAuditStore(SqliteDatabase.Audit(_path));
     protected override IAuditStore Store { get; }
-    protected override IAuditStore Reopened() => new SqliteAuditStore(new SqliteDatabase(_path));
+    private string AuditFile => Path.ChangeExtension(_path, null) + ".audit.db";
+    protected override IAuditStore Reopened() => new SqliteAuditStore(SqliteDatabase.Audit(_path));
 
     [Fact]
     public async Task The_table_refuses_updates_and_deletes_and_a_row_changed_behind_its_back_is_found()
@@ -89,7 +90,7 @@ public sealed class SqliteAuditStoreTests : DurableAuditStoreContract, IDisposab
         var client = TestKeys.New("c");
         var records = await SealAsync(Entry(client), Entry(client), Entry(client));
         await Store.AppendAsync(records);
-        await using var connection = new SqliteConnection($"Data Source={_path}");
+        await using var connection = new SqliteConnection($"Data Source={AuditFile}");
         await connection.OpenAsync();
         await using var update = connection.CreateCommand();
         update.CommandText = "UPDATE cc_audit SET actor = 'someone-else' WHERE sequence = 2";
@@ -106,7 +107,8 @@ public sealed class SqliteAuditStoreTests : DurableAuditStoreContract, IDisposab
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
-        foreach (var f in new[] { _path, _path + "-wal", _path + "-shm" }) File.Delete(f);
+        foreach (var file in new[] { _path, AuditFile })
+            foreach (var f in new[] { file, file + "-wal", file + "-shm" }) File.Delete(f);
     }
 }
 

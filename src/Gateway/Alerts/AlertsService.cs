@@ -3,6 +3,7 @@ using CareCoordination.Api.V1;
 using CareCoordination.CareGaps;
 using CareCoordination.CareTeams;
 using CareCoordination.Clients;
+using CareCoordination.Gateway.CareTeams;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Programs;
 using CareCoordination.Gateway.Security;
@@ -11,7 +12,7 @@ using Grpc.Core;
 namespace CareCoordination.Gateway.Alerts;
 
 public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subscriptions, PageTokens pageTokens,
-    AccessPolicies policies) : Api.V1.Alerts.AlertsBase
+    AccessPolicies policies, TeamSharing sharing) : Api.V1.Alerts.AlertsBase
 {
     public const int MaxFeedsPerSubscription = 50;
 
@@ -33,7 +34,7 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             if (kind == "program") await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken);
         }
         // Taken by AuthorizationInterceptor for every feed; the guard keeps it so while the stream runs.
-        var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, grains);
+        var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, sharing);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var watching = await guard.StartAsync(stop);
         try
@@ -65,8 +66,9 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
                 await grains.GetGrain<IClientGrain>(Validate.Key(request.ClientId, "client_id")).GetOpenGapsAsync(ct)),
             ListOpenGapsRequest.ScopeOneofCase.ProgramId => Own(GapOwnerKind.Program, request.ProgramId,
                 await grains.GetGrain<IProgramGrain>(Validate.Key(request.ProgramId, "program_id")).GetOpenGapsAsync(ct)),
-            ListOpenGapsRequest.ScopeOneofCase.TeamId =>
+            ListOpenGapsRequest.ScopeOneofCase.TeamId => await VisibleAsync(
                 await grains.GetGrain<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetOpenGapsAsync(ct),
+                await sharing.ForAsync(Caller.Of(context), request.TeamId, ct), ct),
             _ => throw Validate.Invalid("scope", "set one of client_id, team_id or program_id"),
         };
         // Keyset paging on (opened at, gap id): a gap resolved while a worker pages on neither restarts nor skips the list.
@@ -116,6 +118,16 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         var owner = Owner(request.GapId);
         var gap = await OwnerGrain(owner).ResolveGapAsync(write, request.GapId, Caller.Actor(context), context.CancellationToken);
         return gap.ToProto(owner);
+    }
+
+    /// <summary>A team's gaps about the people the caller may see on it (<see cref="TeamSharing"/>).</summary>
+    private static async Task<IReadOnlyList<OwnedGap>> VisibleAsync(IReadOnlyList<OwnedGap> gaps, TeamSharing.Visible visible,
+        CancellationToken ct)
+    {
+        var shown = new List<OwnedGap>(gaps.Count);
+        foreach (var g in gaps)
+            if (g.Owner.Kind != GapOwnerKind.Client || await visible(g.Owner.Id, ct)) shown.Add(g);
+        return shown;
     }
 
     private static IReadOnlyList<OwnedGap> Own(GapOwnerKind kind, string id, IReadOnlyList<OpenGap> gaps) =>

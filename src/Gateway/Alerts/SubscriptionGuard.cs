@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using CareCoordination.Alerts;
-using CareCoordination.CareTeams;
-using CareCoordination.Clients;
-using CareCoordination.Common;
+using CareCoordination.Gateway.CareTeams;
 using CareCoordination.Gateway.Security;
 using Google.Protobuf;
 using Grpc.Core;
@@ -16,10 +14,10 @@ namespace CareCoordination.Gateway.Alerts;
 /// about a person only while that person consents to sharing across organisations (checked per alert).
 /// </summary>
 public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string> feeds, IMessage request, AccessPolicies policies,
-    IGrainFactory grains)
+    TeamSharing sharing)
 {
     public static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(400);
-    private readonly ConcurrentDictionary<string, bool> _crossOrganisationTeams = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TeamSharing.Visible> _teamSharing = new(StringComparer.Ordinal);
 
     /// <summary>Why the subscription was ended, once it was.</summary>
     public Status? Ended { get; private set; }
@@ -64,24 +62,17 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
                 return;
             }
             if (AlertFeeds.TryParse(feed, out var kind, out var team) && kind == "team")
-            {
-                var facts = await grains.GetGrain<ICareTeamGrain>(team).GetAccessFactsAsync(stop.Token);
-                _crossOrganisationTeams[feed] = !caller.IsService
-                    && facts.Members.FirstOrDefault(m => m.WorkerId == caller.Id)?.Organisation != facts.Organisation;
-            }
+                _teamSharing[feed] = await sharing.ForAsync(caller, team, stop.Token);
         }
     }
 
     /// <summary>
-    /// Whether this alert may reach the caller now. Consent is read afresh for each alert (only for members from
-    /// another organisation): the write that withdrew it, or the clock that ended it, came before the alert.
+    /// Whether this alert may reach the caller now (<see cref="TeamSharing"/>): consent is read afresh for each alert,
+    /// since the write that withdrew it, or the clock that ended it, came before the alert.
     /// </summary>
-    public async Task<bool> MayDeliverAsync(Alert alert, CancellationToken cancellationToken)
-    {
-        if (alert.Owner.Kind != GapOwnerKind.Client || !_crossOrganisationTeams.GetValueOrDefault(alert.FeedId, false)) return true;
-        var facts = await grains.GetGrain<IClientGrain>(alert.Owner.Id).GetAccessFactsAsync(cancellationToken);
-        return facts.ConsentNow.Contains(ConsentScope.AcrossOrganisations);
-    }
+    public async Task<bool> MayDeliverAsync(Alert alert, CancellationToken cancellationToken) =>
+        alert.Owner.Kind != GapOwnerKind.Client || !_teamSharing.TryGetValue(alert.FeedId, out var visible)
+        || await visible(alert.Owner.Id, cancellationToken);
 
     private void End(CancellationTokenSource stop, Status status)
     {

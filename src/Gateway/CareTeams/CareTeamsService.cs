@@ -7,7 +7,7 @@ using D = CareCoordination.Common;
 
 namespace CareCoordination.Gateway.CareTeams;
 
-public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens) : Api.V1.CareTeams.CareTeamsBase
+public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens, TeamSharing sharing) : Api.V1.CareTeams.CareTeamsBase
 {
     private ICareTeamGrain Team(string teamId) => grains.GetGrain<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
 
@@ -60,9 +60,14 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
         var query = $"caseload:{request.TeamId}";
         var page = await team.GetCaseloadAsync(pageTokens.Read(request.PageToken, query), Validate.PageSize(request.PageSize),
             context.CancellationToken);
+        // A member from another organisation sees the people who consent to sharing across organisations.
+        var visible = await sharing.ForAsync(Caller.Of(context), request.TeamId, context.CancellationToken);
+        var entries = new List<Api.V1.CaseloadEntry>(page.Entries.Count);
+        foreach (var e in page.Entries)
+            if (await visible(e.ClientId, context.CancellationToken)) entries.Add(e.ToProto());
         return new GetCaseloadResponse
         {
-            Entries = { page.Entries.Select(e => e.ToProto()) },
+            Entries = { entries },
             NextPageToken = page.NextAfter is { } next ? pageTokens.Issue(query, next) : "",
             Total = page.Total,
         };

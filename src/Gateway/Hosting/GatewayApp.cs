@@ -70,6 +70,7 @@ public static class GatewayApp
         builder.Services.AddSingleton<IAccessPolicy, RegionPolicy>();
         builder.Services.AddSingleton<IAccessPolicy, AuditPolicy>();
         builder.Services.AddSingleton<AccessPolicies>();
+        builder.Services.AddSingleton<TeamSharing>();
         builder.Services.AddSingleton<AuditWriter>();
         builder.Services.AddGrpc(o =>
         {

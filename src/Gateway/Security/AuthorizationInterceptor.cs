@@ -68,6 +68,9 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         var record = new AuditEntry(DateTimeOffset.UtcNow, caller.Id, caller.OnBehalfOf, caller.Organisation,
             string.Join(' ', caller.Roles.Order(StringComparer.Ordinal)), action, "", "", null, caller.Purpose, "",
             Activity.Current?.TraceId.ToString() ?? "");
+        if (caller.IsService && caller.OnBehalfOf is null)
+            await DenyAsync(record with { ObjectKind = "none", Outcome = "DENIED: no x-on-behalf-of" },
+                $"a platform service must name the worker it calls for in {Caller.OnBehalfOfHeader}");
         if (rules.Count == 0)
         {
             logger.LogError("{Method} has no access rule: refused until it has one", context.Method);

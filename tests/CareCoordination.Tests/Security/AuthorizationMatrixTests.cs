@@ -142,7 +142,9 @@ public sealed class AuthorizationMatrixTests(GatewayFixture gateway)
         var wrong = new List<string>();
         foreach (var m in Rpcs())
         {
-            var status = await CallAsync(m, Request(m, w), GatewayFixture.As("outsider", roles, "elsewhere", region));
+            var headers = GatewayFixture.As("outsider", roles, "elsewhere", region);
+            if (role == Roles.PlatformService) headers.Add(Caller.OnBehalfOfHeader, "cm-ana");
+            var status = await CallAsync(m, Request(m, w), headers);
             var denied = status == StatusCode.PermissionDenied;
             if (opened.Contains(Name(m)) ? denied || status == StatusCode.Unauthenticated : !denied)
                 wrong.Add($"{Name(m)}: {status}");

@@ -67,9 +67,17 @@ public sealed class LiveAccessTests(GatewayFixture gateway)
         var denied = await Assert.ThrowsAsync<RpcException>(() => gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = person }, Partner).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, denied.StatusCode);
 
+        // Nor in the team's lists, while the other person, who consents, is there.
+        var gaps = (await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { TeamId = s.TeamId }, Partner)).Gaps;
+        Assert.DoesNotContain(gaps, g => g.ClientId == person);
+        Assert.Contains(gaps, g => g.ClientId == other);
+        var caseload = (await gateway.Teams.GetCaseloadAsync(new GetCaseloadRequest { TeamId = s.TeamId }, Partner)).Entries;
+        Assert.Equal([other], caseload.Select(e => e.ClientId));
+
         // The person's own organisation still sees it all.
         Assert.Contains((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { ClientId = person })).Gaps,
             g => g.Rule == CareGapRule.ConsentExpiring);
+        Assert.Equal(2, (await gateway.Teams.GetCaseloadAsync(new GetCaseloadRequest { TeamId = s.TeamId })).Entries.Count);
     }
 
     [Fact]

@@ -19,13 +19,12 @@ public sealed class TeamPolicy(IGrainFactory grains) : IAccessPolicy
         var team = await grains.GetGrain<ICareTeamGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !team.Exists)
         {
-            var region = request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
-            return caller.IsService ? Within(caller, region)
+            return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request))
                 : caller.Has(Roles.TeamLead) ? AccessDecision.Allow("a team lead creates a team")
                 : AccessDecision.Deny("only team leads create teams");
         }
         if (!team.Exists) return AccessDecision.Deny("no such team of the caller's");
-        if (caller.IsService) return Within(caller, team.Region);
+        if (caller.IsService) return AccessDecision.WithinRegion(caller, team.Region);
         var member = team.Members.FirstOrDefault(m => m.WorkerId == caller.Id);
         return act switch
         {
@@ -39,9 +38,4 @@ public sealed class TeamPolicy(IGrainFactory grains) : IAccessPolicy
             _ => AccessDecision.Deny("managing a team takes its team lead"),
         };
     }
-
-    private static AccessDecision Within(Caller service, string region) =>
-        service.Region is { } own && own == region
-            ? AccessDecision.Allow("platform service of the team's region")
-            : AccessDecision.Deny("platform service of another region");
 }

@@ -23,11 +23,11 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
     {
         var client = await grains.GetGrain<IClientGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !client.Exists)
-            return caller.IsService ? Within(caller, RequestRegion(request), id)
+            return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request), id)
                 : Roles.Care.Any(caller.Has) ? AccessDecision.Allow("a care worker registers a person", id)
                 : AccessDecision.Deny("only care workers register people", id);
         if (!client.Exists) return AccessDecision.Deny("no such person on the caller's caseloads", id);
-        if (caller.IsService) return Within(caller, client.Region, id);
+        if (caller.IsService) return AccessDecision.WithinRegion(caller, client.Region, id);
         if (client.TeamId is null)
             return client.RegisteredBy == caller.Id
                 ? AccessDecision.Allow("registered the person, who has no team yet", id)
@@ -51,12 +51,4 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
         }
         return AccessDecision.Deny("not on the person's care team", id);
     }
-
-    private static AccessDecision Within(Caller service, string region, string id) =>
-        service.Region is { } own && own == region
-            ? AccessDecision.Allow("platform service of the person's region", id)
-            : AccessDecision.Deny("platform service of another region", id);
-
-    private static string RequestRegion(IMessage request) =>
-        request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
 }

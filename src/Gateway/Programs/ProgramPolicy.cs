@@ -19,8 +19,7 @@ public sealed class ProgramPolicy(IGrainFactory grains) : IAccessPolicy
         var program = await grains.GetGrain<IProgramGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !program.Exists)
         {
-            var region = request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
-            return caller.IsService ? Within(caller, region)
+            return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request))
                 : caller.Has(Roles.ProgramCoordinator) ? AccessDecision.Allow("a program coordinator registers a program")
                 : AccessDecision.Deny("only program coordinators register programs");
         }
@@ -31,15 +30,10 @@ public sealed class ProgramPolicy(IGrainFactory grains) : IAccessPolicy
                 ? AccessDecision.Allow("coordinator of the program")
                 : new AccessDecision(true, "program directory", View: View.Directory);
         if (!program.Exists) return AccessDecision.Deny("no such program of the caller's");
-        if (caller.IsService) return Within(caller, program.Region);
+        if (caller.IsService) return AccessDecision.WithinRegion(caller, program.Region);
         if (coordinator) return AccessDecision.Allow("coordinator of the program");
         return act == Act.Report && caller.Has(Roles.RegionalOperator) && caller.Region == program.Region
             ? AccessDecision.Allow("regional operator of the program's region")
             : AccessDecision.Deny("running a program takes one of its coordinators");
     }
-
-    private static AccessDecision Within(Caller service, string region) =>
-        service.Region is { } own && own == region
-            ? AccessDecision.Allow("platform service of the program's region")
-            : AccessDecision.Deny("platform service of another region");
 }

@@ -60,6 +60,16 @@ public sealed record AccessDecision(bool Allowed, string Reason, string? ClientI
 {
     public static AccessDecision Deny(string reason, string? clientId = null) => new(false, reason, clientId, View.None);
     public static AccessDecision Allow(string reason, string? clientId = null) => new(true, reason, clientId);
+
+    /// <summary>A platform service acts within its own region (token claim "region") and nowhere else.</summary>
+    public static AccessDecision WithinRegion(Caller service, string region, string? clientId = null) =>
+        service.Region is { } own && own == region
+            ? Allow("platform service of the region", clientId)
+            : Deny("platform service of another region", clientId);
+
+    /// <summary>The region a request to create something names (field "region").</summary>
+    public static string RegionOf(IMessage request) =>
+        request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
 }
 
 /// <summary>Decides who may do what to one kind of object. One class per kind, so a reviewer reads each rule in one file.</summary>

@@ -14,6 +14,7 @@
 #
 # Environment: CC_CLUSTER_DIR (state, logs, PIDs; default /tmp/care-coordination-cluster), CC_PG_PORT (55432),
 # CC_SILO_PORT (21111: silo i uses +i), CC_ORLEANS_GATEWAY_PORT (31000: +i), CC_GRPC_PORT (5090: gateway i uses +i),
+# CC_MANAGEMENT_PORT (5190: gateway i's health probes and Prometheus metrics on +i),
 # CC_BIN (folder with built CareCoordination.Silo.dll and CareCoordination.Gateway.dll; default: build Release there),
 # CC_EXTRA_ARGS (more --Key=Value settings for every silo and gateway, e.g. --CareGaps:ClockTick=00:00:05).
 set -euo pipefail
@@ -23,6 +24,7 @@ dir=${CC_CLUSTER_DIR:-/tmp/care-coordination-cluster}
 pg_port=${CC_PG_PORT:-55432}
 silo_port=${CC_SILO_PORT:-21111}
 orleans_gateway_port=${CC_ORLEANS_GATEWAY_PORT:-31000}
+management_port=${CC_MANAGEMENT_PORT:-5190}
 grpc_port=${CC_GRPC_PORT:-5090}
 bin=${CC_BIN:-$dir/bin}
 pgdata=$dir/pgdata
@@ -97,7 +99,8 @@ start_services() {
     # In the environment, not the arguments: a process list shows arguments to every user.
     Secrets__PageTokenKey="$(cat "$dir/page-token.key")" Auth__SigningKey="$signing" start_one "gateway$i" \
       "$bin/CareCoordination.Gateway.dll" "${common[@]}" --Orleans:Mode=Client \
-      "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))"
+      "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))" \
+      "--Management:Url=http://127.0.0.1:$((management_port + i))"
   done
   for i in 1 2; do wait_port $((grpc_port + i)) "gateway$i"; done
   status

@@ -21,6 +21,7 @@ public static class Program
 
         // No appsettings.json here (it would be copied over the gateway's, which references this project): defaults in code.
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft.Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning);
+        builder.Services.AddCareCoordinationTelemetry(builder.Configuration, "care-coordination-silo");
         builder.UseOrleans(silo => silo.UseCareCoordinationClustering(builder.Configuration).AddCareCoordination(builder.Configuration));
         var host = builder.Build();
         await host.StartAsync();

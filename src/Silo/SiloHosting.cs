@@ -89,6 +89,7 @@ public static class SiloHosting
     /// </summary>
     public static ISiloBuilder UseCareCoordinationClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
+        silo.AddActivityPropagation(); // traces follow grain calls
         var siloPort = configuration.GetValue("Orleans:SiloPort", 11111);
         var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
         silo.Configure<ClusterOptions>(o => Identify(o, configuration));
@@ -105,6 +106,7 @@ public static class SiloHosting
     /// <summary>The gateway as an Orleans client of a separate cluster.</summary>
     public static IClientBuilder UseCareCoordinationCluster(this IClientBuilder client, IConfiguration configuration)
     {
+        client.AddActivityPropagation();
         client.Configure<ClusterOptions>(o => Identify(o, configuration));
         var storage = configuration.Storage();
         if (storage.Provider == StorageProvider.Postgres)

@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using CareCoordination.Alerts;
 using CareCoordination.Api.V1;
 using CareCoordination.CareGaps;
 using CareCoordination.CareTeams;
 using CareCoordination.Clients;
+using CareCoordination.Common;
 using CareCoordination.Gateway.CareTeams;
 using CareCoordination.Gateway.Common;
 using CareCoordination.Programs;
@@ -37,16 +39,27 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, sharing);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         var watching = await guard.StartAsync(stop);
+        var since = DateTimeOffset.UtcNow;
+        CareTelemetry.Subscribed(+1);
         try
         {
             await subscriptions.RunAsync(cursors, async a =>
             {
-                if (await guard.MayDeliverAsync(a, stop.Token)) await responseStream.WriteAsync(a.ToProto(), stop.Token);
+                if (!await guard.MayDeliverAsync(a, stop.Token)) return;
+                // Each delivery is a span of this subscription, linked to the write that raised the alert.
+                using var activity = CareTelemetry.Source.StartActivity("alert deliver", ActivityKind.Producer, default(ActivityContext),
+                    links: ActivityContext.TryParse(a.TraceParent, null, out var raisedBy) ? [new ActivityLink(raisedBy)] : null);
+                activity?.SetTag("alert.kind", a.Kind.ToString());
+                activity?.SetTag("gap.rule", a.Gap.Rule.ToString());
+                await responseStream.WriteAsync(a.ToProto(), stop.Token);
+                // Latency of live delivery only: alerts stored before the subscription began are a replay.
+                if (a.StoredAt is { } stored && stored >= since) CareTelemetry.Delivered(DateTimeOffset.UtcNow - stored);
             }, () => context.WriteResponseHeadersAsync([]), stop.Token);
         }
         catch (OperationCanceledException) when (guard.Ended is not null) { }
         finally
         {
+            CareTelemetry.Subscribed(-1);
             await stop.CancelAsync();
             await watching;
         }

@@ -38,6 +38,7 @@ public static class DemoCommand
                 // The demo's region is made up and its clock runs fast: keep it out of the real database.
                 ["Storage:Provider"] = "Memory",
                 ["Auth:SigningKey"] = Convert.ToBase64String(signingKey),
+                ["Management:Url"] = "",
             });
             b.Services.AddSingleton(new CareCoordination.Common.CareClock(clock));
         });

@@ -11,7 +11,11 @@ using CareCoordination.Silo;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Grpc.AspNetCore.Server.Model;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CareCoordination.Gateway.Hosting;
@@ -85,7 +89,16 @@ public static class GatewayApp
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>),
             typeof(DecodingServiceMethodProvider<>)));
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("cluster");
+        builder.Services.AddGrpcHealthChecks()
+            .AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag])
+            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
+        builder.Services.AddCareCoordinationTelemetry(config, "care-coordination-gateway",
+            config.GetValue<bool>("Telemetry:Tracing") ? t => t.AddAspNetCoreInstrumentation() : null,
+            m => m.AddAspNetCoreInstrumentation().AddPrometheusExporter());
+        var management = ManagementEndpoint(config);
+        if (management is { } endpoint)
+            // Probes and Prometheus speak HTTP/1.1, which the gRPC endpoint (h2c, HTTP/2 only) cannot.
+            builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, o => o.Protocols = HttpProtocols.Http1AndHttp2));
 
         var app = builder.Build();
         app.UseAuthentication();
@@ -99,7 +112,26 @@ public static class GatewayApp
         app.MapGrpcService<AuditService>().RequireAuthorization();
         app.MapGrpcHealthChecksService().AllowAnonymous(); // load balancers probe without a token
         app.MapGrpcReflectionService().RequireAuthorization();
+
+        // Liveness depends on nothing but the process; readiness on the cluster and its storage. With the metrics,
+        // on the management endpoint only when there is one.
+        var live = app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        var ready = app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        var metrics = app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        if (management is { Port: > 0 } m)
+            foreach (var route in new[] { live, ready, metrics }) route.RequireHost($"*:{m.Port}");
         return app;
+    }
+
+    private const string ReadyTag = "ready";
+
+    /// <summary>"Management:Url" (http://127.0.0.1:5081 by default): health probes and Prometheus; empty for none.</summary>
+    private static System.Net.IPEndPoint? ManagementEndpoint(IConfiguration config)
+    {
+        if (config["Management:Url"] is not { Length: > 0 } url) return null;
+        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
+        var address = uri.Host == "localhost" ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse(uri.Host);
+        return new System.Net.IPEndPoint(address, uri.Port);
     }
 
     /// <summary>The addresses Kestrel actually listens on (port 0 resolved), once started.</summary>

@@ -28,7 +28,11 @@ public sealed record Alert(
     [property: Id(8)] string Region,
     [property: Id(12)] DateTimeOffset OccurredAt,
     [property: Id(13)] string? Actor,
-    [property: Id(14)] string? EscalateToRole)
+    [property: Id(14)] string? EscalateToRole,
+    // The trace of the write that raised it (W3C traceparent): its delivery links back to that write.
+    [property: Id(16)] string? TraceParent = null,
+    // When its feed stored it (wall clock): live delivery latency is measured from here.
+    [property: Id(17)] DateTimeOffset? StoredAt = null)
 {
     /// <summary>
     /// The alert for an event of a gap, in the gap's feed. Its id carries the owner's event number, fixed when the
@@ -36,7 +40,7 @@ public sealed record Alert(
     /// </summary>
     public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at, string? actor, long eventNumber) =>
         new($"{gap.GapId}/e{eventNumber}", 0, gap.FeedId, kind, gap, owner, region, at, actor,
-            kind == AlertKind.Escalated ? "TeamLead" : null);
+            kind == AlertKind.Escalated ? "TeamLead" : null, System.Diagnostics.Activity.Current?.Id);
 }
 
 /// <summary>Where alerts of a team, a program or a region's unassigned clients are kept and pushed.</summary>

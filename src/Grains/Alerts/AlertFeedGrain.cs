@@ -27,8 +27,13 @@ public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGra
 
     public async Task AppendAsync(IReadOnlyList<Alert> alerts)
     {
+        using var activity = CareTelemetry.Source.StartActivity("alert-feed append");
+        activity?.SetTag("feed.kind", FeedId[..Math.Max(FeedId.IndexOf(':'), 0)]);
         // One activation per feed is the only writer; the store's unique keys guard the rare overlap after a crash.
-        var added = await StateWrites.GuardAsync(() => store.AppendAsync(FeedId, alerts.Select(a => a with { FeedId = FeedId }).ToList()));
+        var stored = DateTimeOffset.UtcNow;
+        var added = await StateWrites.GuardAsync(() => store.AppendAsync(FeedId,
+            alerts.Select(a => a with { FeedId = FeedId, StoredAt = stored }).ToList()));
+        activity?.SetTag("alerts.added", added.Count);
         if (added.Count == 0) return;
 
         // Live push is best effort: a subscriber that misses it catches up from the stored feed by sequence.

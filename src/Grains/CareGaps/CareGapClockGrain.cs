@@ -165,6 +165,7 @@ public sealed class CareGapClockGrain(
             {
                 Enqueue(key, now + WakeRetry);
             }
+            CareTelemetry.Woken(entry.Owner.Kind.ToString(), now - entry.DueAt);
             // Not awaited: the owner answers by calling SetDueAsync, which this grain must be free to take.
             _ = WakeAsync(entry.Owner);
         }
@@ -185,6 +186,10 @@ public sealed class CareGapClockGrain(
 
     private async Task WakeAsync(GapOwner owner)
     {
+        // A root span per wake: the clock acts on its own, not as part of any caller's trace.
+        using var activity = CareTelemetry.Source.StartActivity("care-clock wake", System.Diagnostics.ActivityKind.Internal,
+            parentContext: default);
+        activity?.SetTag("owner.kind", owner.Kind.ToString());
         try
         {
             ICareGapOwner target = owner.Kind == GapOwnerKind.Client

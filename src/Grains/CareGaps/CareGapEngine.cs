@@ -1,3 +1,5 @@
+using CareCoordination.Common;
+
 namespace CareCoordination.CareGaps;
 
 /// <summary>What changed when a gap book was brought up to date, and when it next needs looking at.</summary>
@@ -20,6 +22,8 @@ public static class CareGapEngine
     public static GapChanges Reconcile(GapBook book, IEnumerable<GapCandidate> candidates, DateTimeOffset now,
         CareGapThresholds t, string gapIdPrefix, string feedId)
     {
+        using var activity = CareTelemetry.Source.StartActivity("care-gaps reconcile");
+        activity?.SetTag("owner.kind", gapIdPrefix.StartsWith("client/", StringComparison.Ordinal) ? "Client" : "Program");
         var all = candidates.ToList();
         // Forget resolutions whose occurrence no longer exists, so the book does not grow and a new occurrence opens.
         foreach (var key in book.Resolved.Keys.ToList())

@@ -17,6 +17,9 @@ public static class GapKeeping
         foreach (var g in changes.Closed) outbox.Add(Announce(book, g, AlertKind.Closed, owner, region, now, null));
         foreach (var g in changes.Opened) outbox.Add(Announce(book, g, AlertKind.Opened, owner, region, now, null));
         foreach (var g in changes.Escalated) outbox.Add(Announce(book, g, AlertKind.Escalated, owner, region, now, null));
+        foreach (var g in changes.Closed) CareTelemetry.Closed(g.Rule, byWorker: false);
+        foreach (var g in changes.Opened) CareTelemetry.Opened(g.Rule);
+        foreach (var g in changes.Escalated) CareTelemetry.Escalated(g.Rule);
     }
 
     /// <summary>The alert for one event of a gap, numbered by the owner's book.</summary>
@@ -48,6 +51,7 @@ public static class GapKeeping
         if (gap.AcknowledgedAt is not null)
             throw CareCoordinationException.Precondition("gap_id", $"gap {gapId} was already acknowledged");
         var acknowledged = gap with { AcknowledgedAt = now, AcknowledgedBy = actor };
+        CareTelemetry.Acknowledged(gap.Rule, now - gap.OpenedAt);
         book.Open[book.Open.IndexOf(gap)] = acknowledged;
         return acknowledged;
     }
@@ -58,6 +62,7 @@ public static class GapKeeping
         var gap = Find(book, gapId);
         book.Resolved[gap.Key] = gap.DueAt;
         book.Close(gap, now, GapClosure.ResolvedByWorker);
+        CareTelemetry.Closed(gap.Rule, byWorker: true);
         return gap;
     }
 

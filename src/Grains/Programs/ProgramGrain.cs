@@ -116,6 +116,7 @@ public sealed class ProgramGrain(
         {
             if (r.Status != ReferralStatus.Sent)
                 throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} was already answered ({r.Status})");
+            CareTelemetry.ReferralAnswered(accept, now - r.ReceivedAt);
             return r with { Status = accept ? ReferralStatus.Accepted : ReferralStatus.Declined, RespondedAt = now, ReasonCode = reasonCode };
         });
 

@@ -224,11 +224,17 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         var refer = new ReferRequest { RequestId = $"{client}-refer-during-outage", ClientId = client, ProgramId = program, Domain = NeedDomain.Housing };
 
         // Bounded outage: about 5 s, during which the platform keeps trying (each call with a 5 s deadline).
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"{cluster.Management[0]}/health/ready")).StatusCode);
         await cluster.StopPostgresAsync();
         var outage = Stopwatch.StartNew();
         var refusals = new List<StatusCode>();
+        System.Net.HttpStatusCode liveDuringOutage, readyDuringOutage;
         try
         {
+            // Live (the process serves) but not ready (its storage is gone): a balancer routes around it, nothing restarts it.
+            liveDuringOutage = (await http.GetAsync($"{cluster.Management[0]}/health/live")).StatusCode;
+            readyDuringOutage = (await http.GetAsync($"{cluster.Management[0]}/health/ready")).StatusCode;
             while (outage.Elapsed < TimeSpan.FromSeconds(5))
             {
                 var clients = new Api.V1.Clients.ClientsClient(cluster.Channels[refusals.Count % 2]);
@@ -257,6 +263,9 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
                          $"the retried write succeeded {recovered.TotalSeconds:0.0} s after PostgreSQL was back");
         if (refusals.Any(NeverForFaults.Contains)) output.WriteLine(cluster.LogTail("gateway1"));
         Assert.NotEmpty(refusals);
+        Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.ServiceUnavailable), (liveDuringOutage, readyDuringOutage));
+        await Eventually.HoldsAsync(async () => (await http.GetAsync($"{cluster.Management[0]}/health/ready")).IsSuccessStatusCode,
+            "ready again once PostgreSQL is back", TimeSpan.FromSeconds(30));
         // The writes need the database: they were refused as retryable, none answered as done.
         Assert.All(refusals, r => Assert.Contains(r, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded }));
         Assert.Equal(applied.ResultId, again.ResultId);

@@ -17,6 +17,8 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public int PgPort { get; private set; }
     public int SiloPortBase { get; private set; }
     public IReadOnlyList<string> Gateways { get; private set; } = [];
+    /// <summary>Each gateway's management endpoint: /health/live, /health/ready, /metrics.</summary>
+    public IReadOnlyList<string> Management { get; private set; } = [];
     private List<GrpcChannel> _channels = [];
 
     /// <summary>One per gateway; calls carry the token of "cm-1" (organisation "o"), the worker the fault tests' teams have.</summary>
@@ -25,8 +27,9 @@ public sealed class LocalClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // One block of nine: PostgreSQL, then 3 silo ports, 3 Orleans gateway ports and 2 gRPC ports (each base + i).
-        var block = TestPorts.FreeBlock(9);
+        // One block of eleven: PostgreSQL, then 3 silo ports, 3 Orleans gateway ports, 2 gRPC ports and 2 management
+        // ports (each base + i).
+        var block = TestPorts.FreeBlock(11);
         PgPort = block + 1;
         SiloPortBase = block + 1;
         var orleansGateway = block + 4;
@@ -36,6 +39,8 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         _env["CC_SILO_PORT"] = SiloPortBase.ToString();
         _env["CC_ORLEANS_GATEWAY_PORT"] = orleansGateway.ToString();
         _env["CC_GRPC_PORT"] = grpc.ToString();
+        _env["CC_MANAGEMENT_PORT"] = (block + 9).ToString();
+        Management = [$"http://127.0.0.1:{block + 10}", $"http://127.0.0.1:{block + 11}"];
         _env["Auth__SigningKey"] = Convert.ToBase64String(Gateway.GatewayFixture.SigningKey);
         _env["CC_BIN"] = Path.GetDirectoryName(typeof(CareCoordination.Gateway.Hosting.GatewayApp).Assembly.Location)!;
         // Time-based gaps come due within seconds in these tests: tick every second.

@@ -24,6 +24,7 @@ public sealed class ClientModeTests
                 ["Storage:Provider"] = "Memory",
                 ["Kestrel:Endpoints:Grpc:Url"] = "http://127.0.0.1:0",
                 ["Auth:SigningKey"] = Convert.ToBase64String(GatewayFixture.SigningKey),
+                ["Management:Url"] = "",
             });
             b.Logging.SetMinimumLevel(LogLevel.Error);
         });

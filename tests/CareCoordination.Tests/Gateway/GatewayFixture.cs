@@ -57,19 +57,24 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     /// <summary>Settings over the test defaults, for a gateway a test starts for itself (<see cref="StartWithAsync"/>).</summary>
     private Dictionary<string, string?> Settings { get; init; } = new();
+    private Action<WebApplicationBuilder>? Configure { get; init; }
 
     public async Task InitializeAsync()
     {
-        App = await StartAsync(Clock, new(Settings) { ["Storage:Provider"] = "Memory" });
-        Address = App.Addresses().Single();
+        App = await StartAsync(Clock, new(Settings) { ["Storage:Provider"] = Settings.GetValueOrDefault("Storage:Provider") ?? "Memory" },
+            Configure);
+        // The gRPC endpoint's address (a test may add a management endpoint beside it).
+        var management = Settings.GetValueOrDefault("Management:Url");
+        Address = App.Addresses().Single(a => string.IsNullOrEmpty(management) || a.TrimEnd('/') != management.TrimEnd('/'));
         Channel = GrpcChannel.ForAddress(Address);
         Invoker = Authorized(Channel);
     }
 
     /// <summary>A gateway of its own for one test, with some settings changed; dispose it at the end.</summary>
-    public static async Task<GatewayFixture> StartWithAsync(Dictionary<string, string?> settings)
+    public static async Task<GatewayFixture> StartWithAsync(Dictionary<string, string?> settings,
+        Action<WebApplicationBuilder>? configure = null)
     {
-        var gateway = new GatewayFixture { Settings = settings };
+        var gateway = new GatewayFixture { Settings = settings, Configure = configure };
         await gateway.InitializeAsync();
         return gateway;
     }
@@ -88,6 +93,7 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["CareGaps:ClockTick"] = "00:00:00.100",
                 ["Alerts:CatchUpInterval"] = "00:00:00.500",
                 ["Auth:SigningKey"] = Convert.ToBase64String(SigningKey),
+                ["Management:Url"] = "", // tests that probe health give it a port of their own
             };
             foreach (var (key, value) in settings) all[key] = value; // the test's settings win
             b.Configuration.AddInMemoryCollection(all);

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using CareCoordination.Api.V1;
+using CareCoordination.Tests.Gateway;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace CareCoordination.Tests.Operations;
+
+/// <summary>What an operator sees of one write that raises an alert: one trace down to the feed, a linked delivery, metrics.</summary>
+public sealed class TelemetryTests : IAsyncLifetime
+{
+    private readonly List<Activity> _spans = [];
+    private readonly List<Metric> _metrics = [];
+    private GatewayFixture _gateway = null!;
+
+    public async Task InitializeAsync() =>
+        _gateway = await GatewayFixture.StartWithAsync(new() { ["Telemetry:Tracing"] = "true" }, b =>
+        {
+            b.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(_spans));
+            b.Services.ConfigureOpenTelemetryMeterProvider(m => m.AddInMemoryExporter(_metrics));
+        });
+
+    public Task DisposeAsync() => _gateway.DisposeAsync();
+
+    [Fact]
+    public async Task A_write_is_one_trace_down_to_the_grains_and_the_feed_its_delivery_links_back_and_metrics_carry_no_ids()
+    {
+        var s = await new ApiScenario(_gateway).WithTeamAsync();
+        var client = await s.ClientAsync(consent: false);
+        using var call = _gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{s.TeamId}" } } });
+        await call.ResponseHeadersAsync;
+
+        await _gateway.Clients.RecordConsentAsync(new RecordConsentRequest
+        {
+            RequestId = TestKeys.Request(), ClientId = client, Scopes = { ConsentScope.CareTeam },
+            ExpiresAt = Timestamp.FromDateTimeOffset(_gateway.Clock.GetUtcNow().AddDays(5)),
+        });
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15)))
+            while (await call.ResponseStream.MoveNext(timeout.Token))
+                if (call.ResponseStream.Current.Gap.Rule == CareGapRule.ConsentExpiring) break;
+        // A refusal too: its exception must not reach a span either.
+        await Assert.ThrowsAsync<RpcException>(() => _gateway.Clients.SetGoalAsync(new SetGoalRequest
+            { RequestId = TestKeys.Request(), ClientId = client, GoalId = "goal-404", Domain = NeedDomain.Housing, Title = "x" }).ResponseAsync);
+        await Task.Delay(300); // the delivery span ends after the write to the stream
+        _gateway.App.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        _gateway.App.Services.GetRequiredService<MeterProvider>().ForceFlush();
+
+        List<Activity> spans;
+        lock (_spans) spans = _spans.ToList();
+        var write = Assert.Single(spans, a => a.Source.Name == "Microsoft.AspNetCore" && a.DisplayName.Contains("RecordConsent"));
+        var trace = spans.Where(a => a.TraceId == write.TraceId).ToList();
+        Assert.Contains(trace, a => a.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) && a.DisplayName.Contains("RecordConsent"));
+        Assert.Contains(trace, a => a.DisplayName == "care-gaps reconcile");
+        Assert.Contains(trace, a => a.DisplayName == "alert-feed append" && (string?)a.GetTagItem("feed.kind") == "team");
+        var delivery = Assert.Single(spans, a => a.DisplayName == "alert deliver" && a.Links.Any(l => l.Context.TraceId == write.TraceId));
+        Assert.Equal("ConsentExpiring", delivery.GetTagItem("gap.rule"));
+
+        List<Metric> metrics;
+        lock (_metrics) metrics = _metrics.ToList();
+        Assert.Contains(Points(metrics, "care.gaps.opened"), p => Tag(p, "rule") == "ConsentExpiring");
+        Assert.NotEmpty(Points(metrics, "care.alerts.delivery"));
+        Assert.NotEmpty(Points(metrics, "care.alerts.subscriptions"));
+
+        // No id of a person, team or region, nor any text sent, in span names, span attributes or metric labels.
+        var canaries = new[] { client, s.TeamId, s.Region, "goal-404" };
+        var spanText = spans.SelectMany(a => a.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(a.DisplayName)
+            .Concat(a.Events.SelectMany(e => e.Tags.Select(t => $"{t.Key}={t.Value}"))));
+        Assert.DoesNotContain(spanText, t => canaries.Any(c => t.Contains(c, StringComparison.Ordinal)));
+        var labels = metrics.SelectMany(m => Points(metrics, m.Name)).SelectMany(p => Tags(p)).Select(t => $"{t.Key}={t.Value}");
+        Assert.DoesNotContain(labels, t => canaries.Any(c => t.Contains(c, StringComparison.Ordinal)));
+    }
+
+    private static List<MetricPoint> Points(IEnumerable<Metric> metrics, string name)
+    {
+        var points = new List<MetricPoint>();
+        foreach (var metric in metrics.Where(m => m.Name == name))
+            foreach (ref readonly var p in metric.GetMetricPoints()) points.Add(p);
+        return points;
+    }
+
+    private static List<KeyValuePair<string, object?>> Tags(MetricPoint p)
+    {
+        var tags = new List<KeyValuePair<string, object?>>();
+        foreach (var t in p.Tags) tags.Add(t);
+        return tags;
+    }
+
+    private static string? Tag(MetricPoint p, string key) => Tags(p).FirstOrDefault(t => t.Key == key).Value as string;
+}

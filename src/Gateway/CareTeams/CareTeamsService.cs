@@ -40,6 +40,7 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
     }
 
     [Access(On.Team, Act.Manage, "team_id")]
+    [Access(On.Client, Act.Assign, "client_id")]
     public override async Task<Api.V1.CaseloadEntry> AssignClient(AssignClientRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);

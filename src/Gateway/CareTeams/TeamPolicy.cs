@@ -33,9 +33,16 @@ public sealed class TeamPolicy(IGrainFactory grains) : IAccessPolicy
             Act.Report => caller.Has(Roles.RegionalOperator) && caller.Region == team.Region
                 ? AccessDecision.Allow("regional operator of the team's region")
                 : AccessDecision.Deny("neither a member nor an operator of the team's region"),
-            _ when member?.Role == WorkerRole.TeamLead => AccessDecision.Allow("team lead of the team"),
-            _ when team.CreatedBy == caller.Id => AccessDecision.Allow("created the team"),
+            _ when Manages(caller, team) => AccessDecision.Allow("team lead of the team"),
             _ => AccessDecision.Deny("managing a team takes its team lead"),
         };
     }
+
+    /// <summary>
+    /// A team is managed by its members with the team-lead role, and by its creator while they hold the team-lead
+    /// role in their token (so a team can get its first members).
+    /// </summary>
+    public static bool Manages(Caller caller, TeamAccessFacts team) =>
+        team.Members.Any(m => m.WorkerId == caller.Id && m.Role == WorkerRole.TeamLead)
+        || (team.CreatedBy == caller.Id && caller.Has(Roles.TeamLead));
 }

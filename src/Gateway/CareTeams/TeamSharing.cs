@@ -21,8 +21,8 @@ public sealed class TeamSharing(IGrainFactory grains)
     {
         if (caller.IsService) return Everyone;
         var team = await grains.GetGrain<ICareTeamGrain>(teamId).GetAccessFactsAsync(cancellationToken);
-        var member = team.Members.FirstOrDefault(m => m.WorkerId == caller.Id);
-        if (member is null || member.Organisation == team.Organisation) return Everyone;
+        // The caller's organisation is the token's, as the identity provider asserts it.
+        if (team.Members.All(m => m.WorkerId != caller.Id) || caller.Organisation == team.Organisation) return Everyone;
         return async (clientId, ct) =>
             (await grains.GetGrain<IClientGrain>(clientId).GetAccessFactsAsync(ct)).ConsentNow.Contains(ConsentScope.AcrossOrganisations);
     }

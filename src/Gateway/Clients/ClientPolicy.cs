@@ -28,14 +28,19 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
                 : AccessDecision.Deny("only care workers register people", id);
         if (!client.Exists) return AccessDecision.Deny("no such person on the caller's caseloads", id);
         if (caller.IsService) return AccessDecision.WithinRegion(caller, client.Region, id);
+        if (act == Act.Assign && client.TeamId is null)
+            // The target team's management is its own rule; a person in the intake (no team yet) may be taken by any
+            // team of the region. A person on a team is moved only by someone who may act on their record there.
+            return AccessDecision.Allow("taken from the intake", id);
         if (client.TeamId is null)
             return client.RegisteredBy == caller.Id
                 ? AccessDecision.Allow("registered the person, who has no team yet", id)
                 : AccessDecision.Deny("not the worker who registered the person", id);
 
         var team = await grains.GetGrain<ICareTeamGrain>(client.TeamId).GetAccessFactsAsync(cancellationToken);
-        if (team.Members.FirstOrDefault(m => m.WorkerId == caller.Id) is { } member)
-            return member.Organisation == team.Organisation ? AccessDecision.Allow("member of the person's care team", id)
+        // The organisation is the token's, as the identity provider asserts it, not what a team's records say.
+        if (team.Members.Any(m => m.WorkerId == caller.Id))
+            return caller.Organisation == team.Organisation ? AccessDecision.Allow("member of the person's care team", id)
                 : client.ConsentNow.Contains(ConsentScope.AcrossOrganisations)
                     ? AccessDecision.Allow("care team member from another organisation, with consent", id)
                     : AccessDecision.Deny("care team member from another organisation, without consent to share across organisations", id);

@@ -32,7 +32,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         return Response(result);
     }
 
-    [Access(On.Client, Act.Read, "client_id")]
+    [Access(On.Client, Act.Read, "client_id", ReferralView = true)]
     public override async Task<Client> GetClient(GetClientRequest request, ServerCallContext context)
     {
         var client = (await Client(request.ClientId).GetAsync(context.CancellationToken)).ToProto();

@@ -101,6 +101,13 @@ public static class GatewayApp
             builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, o => o.Protocols = HttpProtocols.Http1AndHttp2));
 
         var app = builder.Build();
+        if (management is { Port: > 0 } managementPort)
+            // Probes and metrics answer on the management port only: by the port a request arrived on, not by its
+            // Host header, which a caller chooses.
+            app.Use((context, next) =>
+                context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics")
+                    ? context.Connection.LocalPort == managementPort.Port ? next(context) : NotFound(context)
+                    : next(context));
         app.UseAuthentication();
         app.UseAuthorization();
         // Every service needs a valid bearer token; which objects a caller may touch is AuthorizationInterceptor's.
@@ -115,15 +122,19 @@ public static class GatewayApp
 
         // Liveness depends on nothing but the process; readiness on the cluster and its storage. With the metrics,
         // on the management endpoint only when there is one.
-        var live = app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        var ready = app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
-        var metrics = app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
-        if (management is { Port: > 0 } m)
-            foreach (var route in new[] { live, ready, metrics }) route.RequireHost($"*:{m.Port}");
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
         return app;
     }
 
     private const string ReadyTag = "ready";
+
+    private static Task NotFound(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        return Task.CompletedTask;
+    }
 
     /// <summary>"Management:Url" (http://127.0.0.1:5081 by default): health probes and Prometheus; empty for none.</summary>
     private static System.Net.IPEndPoint? ManagementEndpoint(IConfiguration config)

@@ -27,8 +27,13 @@ public sealed class GatewaySecrets
     /// The key that signs and checks bearer tokens when no identity provider is configured: "Auth:SigningKey", or the
     /// development key made on first start beside the embedded database (the token command signs with the same).
     /// </summary>
-    public static byte[] SigningKey(IConfiguration configuration, ILogger logger) =>
-        Key(configuration, logger, SigningKeySetting, SigningKeyFile);
+    public static byte[] SigningKey(IConfiguration configuration, ILogger logger)
+    {
+        if (configuration[SigningKeySetting] is not { Length: > 0 })
+            logger.LogWarning("Bearer tokens are checked with the local development key ({File} beside the database): for a real " +
+                              "region set Auth:Authority (its identity provider) or Auth:SigningKey", SigningKeyFile);
+        return Key(configuration, logger, SigningKeySetting, SigningKeyFile);
+    }
 
     private static byte[] Key(IConfiguration configuration, ILogger logger, string setting,
         string fileName)
@@ -62,7 +67,7 @@ public sealed class GatewaySecrets
                 : throw new InvalidOperationException($"{path} is not a 32-byte key; delete it to make a new one");
         }
         if (storage.Provider != StorageProvider.Memory)
-            logger.LogWarning("{Setting} is not set: this gateway uses a key of its own, so its page tokens are refused by " +
+            logger.LogWarning("{Setting} is not set: this gateway uses a key of its own, so what it signs with it is refused by " +
                               "other gateways and after a restart", setting);
         return RandomNumberGenerator.GetBytes(32);
     }

@@ -25,6 +25,8 @@ public enum Act
     Write,
     /// <summary>Manage a team (members, assignments) or coordinate a program (answer referrals, enroll, discharge).</summary>
     Manage,
+    /// <summary>Put a person on a team: from the intake, or away from the team whose lead lets them go.</summary>
+    Assign,
     /// <summary>Aggregates only: reports.</summary>
     Report,
 }
@@ -41,6 +43,12 @@ public sealed class AccessAttribute(On on, Act act, string field) : Attribute
     public Act Act { get; } = act;
     /// <summary>The request field holding the object's id (a repeated field of FeedCursor for <see cref="On.Feed"/>).</summary>
     public string Field { get; } = field;
+
+    /// <summary>
+    /// Whether a reader with only the referral's view of a person (a program coordinator) may make this call; the
+    /// service then answers with that view. Off unless a call says so: the rest of the record stays with the team.
+    /// </summary>
+    public bool ReferralView { get; init; }
 }
 
 /// <summary>How much of a client's record a caller may see.</summary>

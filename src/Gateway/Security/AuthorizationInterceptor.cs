@@ -13,7 +13,7 @@ namespace CareCoordination.Gateway.Security;
 /// Object-level authorization and audit of every call to a carecoordination.v1 service. The service method's
 /// <see cref="AccessAttribute"/>s name the objects the call touches; their policies decide before the service runs.
 /// A refusal is PERMISSION_DENIED, the same for an id that does not exist as for one the caller may not see. Every
-/// call, allowed or refused, leaves one audit record, stored before the answer leaves. A method without an access
+/// call, allowed or refused, leaves an audit record per object it touched, stored before the answer leaves. A method without an access
 /// declaration is refused: a new RPC is closed until someone writes its rule.
 /// </summary>
 public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWriter audit, ILogger<AuthorizationInterceptor> logger)
@@ -30,7 +30,7 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         if (!context.Method.StartsWith(Package, StringComparison.Ordinal)) return await continuation(request, context);
-        var (caller, record) = await AuthorizeAsync((IMessage)request, context);
+        var (_, records) = await AuthorizeAsync((IMessage)request, context);
         TResponse response;
         try
         {
@@ -38,10 +38,10 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         }
         catch (Exception ex)
         {
-            await audit.RecordAsync(record with { Outcome = Outcome(ex, context) });
+            await RecordAsync(records, Outcome(ex, context));
             throw;
         }
-        await audit.RecordAsync(record with { Outcome = "OK" });
+        await RecordAsync(records, "OK");
         return response;
     }
 
@@ -53,13 +53,13 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
             await continuation(request, responseStream, context);
             return;
         }
-        var (_, record) = await AuthorizeAsync((IMessage)request, context);
+        var (_, records) = await AuthorizeAsync((IMessage)request, context);
         // A subscription is recorded when it is taken; it keeps checking access itself while it runs.
-        await audit.RecordAsync(record with { Outcome = "OPENED" });
+        await RecordAsync(records, "OPENED");
         await continuation(request, responseStream, context);
     }
 
-    private async Task<(Caller Caller, AuditEntry Record)> AuthorizeAsync(IMessage request, ServerCallContext context)
+    private async Task<(Caller Caller, IReadOnlyList<AuditEntry> Records)> AuthorizeAsync(IMessage request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
         var http = context.GetHttpContext();
@@ -79,6 +79,7 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
 
         AccessDecision? kept = null;
         var named = false;
+        var records = new List<AuditEntry>();
         foreach (var rule in rules)
         {
             foreach (var id in Ids(request, rule))
@@ -86,12 +87,20 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
                 named = true;
                 if (!AccessPolicies.IsLookup(rule.On, id)) continue; // malformed: the service's validation refuses it
                 var (decision, kind, objectId) = await policies.DecideAsync(caller, rule.On, rule.Act, id, request, context.CancellationToken);
-                record = record with
+                if (decision.Allowed && decision.View == View.Referral && !rule.ReferralView)
+                    decision = AccessDecision.Deny("a referral shares the person's referral, not the rest of the record", decision.ClientId);
+                // One record per object the call touches (a subscription's every feed, an assignment's team and person).
+                var touched = record with
                 {
                     ObjectKind = kind.ToString(), ObjectId = objectId,
-                    ClientId = kind == On.Client ? objectId : record.ClientId ?? decision.ClientId,
+                    ClientId = kind == On.Client ? objectId : decision.ClientId,
                 };
-                if (!decision.Allowed) await DenyAsync(record with { Outcome = $"DENIED: {decision.Reason}" }, null);
+                if (!decision.Allowed)
+                {
+                    foreach (var before in records) await audit.RecordAsync(before with { Outcome = "DENIED: with another object of the call" });
+                    await DenyAsync(touched with { Outcome = $"DENIED: {decision.Reason}" }, null);
+                }
+                records.Add(touched);
                 kept ??= decision;
             }
         }
@@ -103,8 +112,11 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
                 ? $"{fields[0]} is required" : $"set one of {string.Join(", ", fields)}");
         }
         if (kept is not null) context.UserState[DecisionKey] = kept;
-        return (caller, record);
+        return (caller, records.Count > 0 ? records : [record]);
     }
+
+    private Task RecordAsync(IReadOnlyList<AuditEntry> records, string outcome) =>
+        Task.WhenAll(records.Select(r => audit.RecordAsync(r with { Outcome = outcome })));
 
     private async Task DenyAsync(AuditEntry record, string? message)
     {

@@ -34,5 +34,11 @@ public sealed class HealthTests
         Assert.Equal((System.Net.HttpStatusCode.OK, "Healthy"), (ready.StatusCode, await ready.Content.ReadAsStringAsync()));
         Assert.Contains("care_gaps_opened", metrics);
         Assert.Contains("rule=\"NoLeadWorker\"", metrics);
+
+        // Not on the gRPC port, whatever Host the request names.
+        using var h2 = new HttpClient { DefaultRequestVersion = new Version(2, 0), DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{gateway.Address.TrimEnd('/')}/metrics");
+        request.Headers.Host = $"127.0.0.1:{port}";
+        Assert.False((await h2.SendAsync(request)).IsSuccessStatusCode);
     }
 }

@@ -11,6 +11,7 @@ using OpenTelemetry.Trace;
 namespace CareCoordination.Tests.Operations;
 
 /// <summary>What an operator sees of one write that raises an alert: one trace down to the feed, a linked delivery, metrics.</summary>
+[Collection(TelemetryCollection.Name)]
 public sealed class TelemetryTests : IAsyncLifetime
 {
     private readonly List<Activity> _spans = [];
@@ -90,4 +91,13 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 
     private static string? Tag(MetricPoint p, string key) => Tags(p).FirstOrDefault(t => t.Key == key).Value as string;
+}
+
+/// <summary>
+/// Run alone: activity listeners are process-wide, so spans of other tests' gateways would mix with this one's.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "telemetry";
 }

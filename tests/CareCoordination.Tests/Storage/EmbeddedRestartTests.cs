@@ -40,8 +40,8 @@ public sealed class EmbeddedRestartTests : IDisposable
             var teams = new Api.V1.CareTeams.CareTeamsClient(channel);
             var clients = new Api.V1.Clients.ClientsClient(channel);
             var programs = new Api.V1.Programs.ProgramsClient(channel);
-            await teams.CreateTeamAsync(new CreateTeamRequest { RequestId = "q1", TeamId = team, Region = region, Name = "T", Organisation = "o" }, who);
-            await teams.AddMemberAsync(new AddMemberRequest { RequestId = "q2", TeamId = team, WorkerId = "cm-ana", Role = WorkerRole.CaseManager, Organisation = "o" }, who);
+            await teams.CreateTeamAsync(new CreateTeamRequest { RequestId = "q1", TeamId = team, Region = region, Name = "T", Organisation = "city" }, who);
+            await teams.AddMemberAsync(new AddMemberRequest { RequestId = "q2", TeamId = team, WorkerId = "cm-ana", Role = WorkerRole.CaseManager, Organisation = "city" }, who);
             await programs.RegisterProgramAsync(new RegisterProgramRequest { RequestId = "q3", ProgramId = program, Region = region, Name = "P", Kind = ProgramKind.HousingFirst, Domains = { NeedDomain.Housing }, Capacity = 2 }, who);
             await clients.RegisterClientAsync(new RegisterClientRequest { RequestId = "q4", ClientId = client, Region = region, Profile = new Profile { Risk = RiskLevel.High } }, who);
             await teams.AssignClientAsync(new AssignClientRequest { RequestId = "q5", TeamId = team, ClientId = client, LeadWorkerId = "cm-ana" }, who);

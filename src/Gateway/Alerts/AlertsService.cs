@@ -27,13 +27,11 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         for (var i = 0; i < request.Feeds.Count; i++)
         {
             var f = request.Feeds[i];
-            if (!AlertFeeds.TryParse(f.FeedId, out var kind, out var id))
+            if (!AlertFeeds.TryParse(f.FeedId, out _, out _))
                 throw Validate.Invalid($"feeds[{i}].feed_id", "feed_id must be team:{team_id}, program:{program_id} or region:{region}");
             if (f.AfterSequence < 0) throw Validate.Invalid($"feeds[{i}].after_sequence", "after_sequence cannot be negative");
             if (!cursors.TryAdd(f.FeedId, f.AfterSequence)) throw Validate.Invalid($"feeds[{i}].feed_id", $"feed {f.FeedId} is named twice");
-            // Unknown teams and programs are NOT_FOUND rather than a silent, empty subscription.
-            if (kind == "team") await grains.GetGrain<ICareTeamGrain>(id).GetAsync(context.CancellationToken);
-            if (kind == "program") await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken);
+            // Unknown teams and programs never get here: AuthorizationInterceptor refused them like any feed not the caller's.
         }
         // Taken by AuthorizationInterceptor for every feed; the guard keeps it so while the stream runs.
         var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, sharing);

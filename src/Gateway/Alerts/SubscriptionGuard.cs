@@ -28,7 +28,8 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
     /// </summary>
     public async Task<Task> StartAsync(CancellationTokenSource stop)
     {
-        await CheckAsync(stop);
+        // AuthorizationInterceptor has just decided every feed: this first pass only learns each team's sharing rule.
+        await CheckAsync(stop, decide: false);
         return WatchAsync(stop);
     }
 
@@ -40,13 +41,13 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
             {
                 var left = caller.ExpiresAt - DateTimeOffset.UtcNow;
                 await Task.Delay(left < Recheck ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : Recheck, stop.Token);
-                await CheckAsync(stop);
+                await CheckAsync(stop, decide: true);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
     }
 
-    private async Task CheckAsync(CancellationTokenSource stop)
+    private async Task CheckAsync(CancellationTokenSource stop, bool decide)
     {
         if (caller.ExpiresAt <= DateTimeOffset.UtcNow)
         {
@@ -55,10 +56,9 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
         }
         foreach (var feed in feeds)
         {
-            var (decision, _, _) = await policies.DecideAsync(caller, On.Feed, Act.Read, feed, request, stop.Token);
-            if (!decision.Allowed)
+            if (decide && (await policies.DecideAsync(caller, On.Feed, Act.Read, feed, request, stop.Token)).Decision is { Allowed: false } d)
             {
-                End(stop, new Status(StatusCode.PermissionDenied, $"access to feed {feed} has ended: {decision.Reason}"));
+                End(stop, new Status(StatusCode.PermissionDenied, $"access to feed {feed} has ended: {d.Reason}"));
                 return;
             }
             if (AlertFeeds.TryParse(feed, out var kind, out var team) && kind == "team")

@@ -40,10 +40,10 @@ public sealed class GatewaySecrets
     {
         if (configuration[setting] is { Length: > 0 } configured)
         {
-            var key = Convert.TryFromBase64String(configured, new byte[64], out var n) && n == 32
-                ? Convert.FromBase64String(configured)
+            var key = new byte[64];
+            return Convert.TryFromBase64String(configured, key, out var n) && n == 32
+                ? key[..32]
                 : throw new InvalidOperationException($"{setting} must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
-            return key;
         }
         var storage = configuration.Storage();
         if (storage.Provider == StorageProvider.Sqlite)

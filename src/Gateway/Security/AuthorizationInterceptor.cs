@@ -2,7 +2,6 @@ using System.Diagnostics;
 using CareCoordination.Audit;
 using CareCoordination.Common;
 using CareCoordination.Gateway.Common;
-using CareCoordination.Gateway.Security;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -13,8 +12,8 @@ namespace CareCoordination.Gateway.Security;
 /// Object-level authorization and audit of every call to a carecoordination.v1 service. The service method's
 /// <see cref="AccessAttribute"/>s name the objects the call touches; their policies decide before the service runs.
 /// A refusal is PERMISSION_DENIED, the same for an id that does not exist as for one the caller may not see. Every
-/// call, allowed or refused, leaves an audit record per object it touched, stored before the answer leaves. A method without an access
-/// declaration is refused: a new RPC is closed until someone writes its rule.
+/// call, allowed or refused, leaves an audit record per object it touched, stored before the answer leaves. A method
+/// without an access declaration is refused: a new RPC is closed until someone writes its rule.
 /// </summary>
 public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWriter audit, ILogger<AuthorizationInterceptor> logger)
     : Interceptor
@@ -30,7 +29,7 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         if (!context.Method.StartsWith(Package, StringComparison.Ordinal)) return await continuation(request, context);
-        var (_, records) = await AuthorizeAsync((IMessage)request, context);
+        var records = await AuthorizeAsync((IMessage)request, context);
         TResponse response;
         try
         {
@@ -53,13 +52,13 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
             await continuation(request, responseStream, context);
             return;
         }
-        var (_, records) = await AuthorizeAsync((IMessage)request, context);
+        var records = await AuthorizeAsync((IMessage)request, context);
         // A subscription is recorded when it is taken; it keeps checking access itself while it runs.
         await RecordAsync(records, "OPENED");
         await continuation(request, responseStream, context);
     }
 
-    private async Task<(Caller Caller, IReadOnlyList<AuditEntry> Records)> AuthorizeAsync(IMessage request, ServerCallContext context)
+    private async Task<IReadOnlyList<AuditEntry>> AuthorizeAsync(IMessage request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
         var http = context.GetHttpContext();
@@ -97,7 +96,7 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
                 };
                 if (!decision.Allowed)
                 {
-                    foreach (var before in records) await audit.RecordAsync(before with { Outcome = "DENIED: with another object of the call" });
+                    await RecordAsync(records, "DENIED: with another object of the call");
                     await DenyAsync(touched with { Outcome = $"DENIED: {decision.Reason}" }, null);
                 }
                 records.Add(touched);
@@ -112,7 +111,7 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
                 ? $"{fields[0]} is required" : $"set one of {string.Join(", ", fields)}");
         }
         if (kept is not null) context.UserState[DecisionKey] = kept;
-        return (caller, records.Count > 0 ? records : [record]);
+        return records.Count > 0 ? records : [record];
     }
 
     private Task RecordAsync(IReadOnlyList<AuditEntry> records, string outcome) =>

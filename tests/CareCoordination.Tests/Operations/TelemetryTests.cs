@@ -46,8 +46,12 @@ public sealed class TelemetryTests : IAsyncLifetime
         // A refusal too: its exception must not reach a span either.
         await Assert.ThrowsAsync<RpcException>(() => _gateway.Clients.SetGoalAsync(new SetGoalRequest
             { RequestId = TestKeys.Request(), ClientId = client, GoalId = "goal-404", Domain = NeedDomain.Housing, Title = "x" }).ResponseAsync);
-        await Task.Delay(300); // the delivery span ends after the write to the stream
-        _gateway.App.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        // The delivery span ends after the alert is written to the stream, so it may trail the client's read.
+        await Eventually.HoldsAsync(() =>
+        {
+            _gateway.App.Services.GetRequiredService<TracerProvider>().ForceFlush();
+            lock (_spans) return Task.FromResult(_spans.Any(a => a.DisplayName == "alert deliver"));
+        }, "the delivery span ends");
         _gateway.App.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
         List<Activity> spans;

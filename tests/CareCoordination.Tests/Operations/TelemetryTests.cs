@@ -14,8 +14,9 @@ namespace CareCoordination.Tests.Operations;
 [Collection(TelemetryCollection.Name)]
 public sealed class TelemetryTests : IAsyncLifetime
 {
-    private readonly List<Activity> _spans = [];
-    private readonly List<Metric> _metrics = [];
+    // The exporters add from their own threads while the gateway runs: collections that lock.
+    private readonly Exported<Activity> _spans = new();
+    private readonly Exported<Metric> _metrics = new();
     private GatewayFixture _gateway = null!;
 
     public async Task InitializeAsync() =>
@@ -50,12 +51,11 @@ public sealed class TelemetryTests : IAsyncLifetime
         await Eventually.HoldsAsync(() =>
         {
             _gateway.App.Services.GetRequiredService<TracerProvider>().ForceFlush();
-            lock (_spans) return Task.FromResult(_spans.Any(a => a.DisplayName == "alert deliver"));
+            return Task.FromResult(_spans.Snapshot().Any(a => a.DisplayName == "alert deliver"));
         }, "the delivery span ends");
         _gateway.App.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
-        List<Activity> spans;
-        lock (_spans) spans = _spans.ToList();
+        var spans = _spans.Snapshot();
         var write = Assert.Single(spans, a => a.Source.Name == "Microsoft.AspNetCore" && a.DisplayName.Contains("RecordConsent"));
         var trace = spans.Where(a => a.TraceId == write.TraceId).ToList();
         Assert.Contains(trace, a => a.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal) && a.DisplayName.Contains("RecordConsent"));
@@ -64,8 +64,7 @@ public sealed class TelemetryTests : IAsyncLifetime
         var delivery = Assert.Single(spans, a => a.DisplayName == "alert deliver" && a.Links.Any(l => l.Context.TraceId == write.TraceId));
         Assert.Equal("ConsentExpiring", delivery.GetTagItem("gap.rule"));
 
-        List<Metric> metrics;
-        lock (_metrics) metrics = _metrics.ToList();
+        var metrics = _metrics.Snapshot();
         Assert.Contains(Points(metrics, "care.gaps.opened"), p => Tag(p, "rule") == "ConsentExpiring");
         Assert.NotEmpty(Points(metrics, "care.alerts.delivery"));
         Assert.NotEmpty(Points(metrics, "care.alerts.subscriptions"));
@@ -95,6 +94,43 @@ public sealed class TelemetryTests : IAsyncLifetime
     }
 
     private static string? Tag(MetricPoint p, string key) => Tags(p).FirstOrDefault(t => t.Key == key).Value as string;
+}
+
+/// <summary>A collection an in-memory exporter can add to while the test reads it.</summary>
+internal sealed class Exported<T> : ICollection<T>
+{
+    private readonly List<T> _items = [];
+
+    public List<T> Snapshot()
+    {
+        lock (_items) return _items.ToList();
+    }
+
+    public void Add(T item)
+    {
+        lock (_items) _items.Add(item);
+    }
+
+    public void Clear()
+    {
+        lock (_items) _items.Clear();
+    }
+
+    public int Count
+    {
+        get { lock (_items) return _items.Count; }
+    }
+
+    public bool IsReadOnly => false;
+    public bool Contains(T item) => Snapshot().Contains(item);
+    public void CopyTo(T[] array, int arrayIndex) => Snapshot().CopyTo(array, arrayIndex);
+    public bool Remove(T item)
+    {
+        lock (_items) return _items.Remove(item);
+    }
+
+    public IEnumerator<T> GetEnumerator() => Snapshot().GetEnumerator();
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>

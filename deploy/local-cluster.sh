@@ -15,6 +15,9 @@
 # Environment: CC_CLUSTER_DIR (state, logs, PIDs; default /tmp/care-coordination-cluster), CC_PG_PORT (55432),
 # CC_SILO_PORT (21111: silo i uses +i), CC_ORLEANS_GATEWAY_PORT (31000: +i), CC_GRPC_PORT (5090: gateway i uses +i),
 # CC_MANAGEMENT_PORT (5190: gateway i's health probes and Prometheus metrics on +i),
+# CC_SILO_MANAGEMENT_PORT (5290: silo i's health probes and Prometheus metrics on +i),
+# CC_DASHBOARD=1 (the Orleans dashboard on every silo, its pages on CC_DASHBOARD_PORT + i of gateway i, default 5280;
+# sign in with a cluster_operator token, see README), CC_TRACES=console (every process writes its spans to its log),
 # CC_BIN (folder with built CareCoordination.Silo.dll and CareCoordination.Gateway.dll; default: build Release there),
 # CC_EXTRA_ARGS (more --Key=Value settings for every silo and gateway, e.g. --CareGaps:ClockTick=00:00:05).
 set -euo pipefail
@@ -25,6 +28,8 @@ pg_port=${CC_PG_PORT:-55432}
 silo_port=${CC_SILO_PORT:-21111}
 orleans_gateway_port=${CC_ORLEANS_GATEWAY_PORT:-31000}
 management_port=${CC_MANAGEMENT_PORT:-5190}
+silo_management_port=${CC_SILO_MANAGEMENT_PORT:-5290}
+dashboard_port=${CC_DASHBOARD_PORT:-5280}
 grpc_port=${CC_GRPC_PORT:-5090}
 bin=${CC_BIN:-$dir/bin}
 pgdata=$dir/pgdata
@@ -34,6 +39,8 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tru
 cs="Host=127.0.0.1;Port=$pg_port;Database=care;Username=care;Pooling=true;Maximum Pool Size=20;Timeout=5;Command Timeout=15"
 common=(--Storage:Provider=Postgres "--Storage:PostgresConnectionString=$cs" --Orleans:ClusterId=local-cluster
         --Logging:LogLevel:Default=Warning ${CC_EXTRA_ARGS:-})
+[ "${CC_DASHBOARD:-0}" = 1 ] && common+=(--Dashboard:Enabled=true)
+[ "${CC_TRACES:-}" = console ] && common+=(--Telemetry:Console=true)
 
 mkdir -p "$dir/pids" "$dir/logs"
 
@@ -86,7 +93,8 @@ wait_port() { # port, process name: its own port, so a process that exited is no
 start_services() {
   for i in 1 2 3; do
     start_one "silo$i" "$bin/CareCoordination.Silo.dll" "${common[@]}" \
-      --Orleans:SiloPort=$((silo_port + i)) --Orleans:GatewayPort=$((orleans_gateway_port + i))
+      --Orleans:SiloPort=$((silo_port + i)) --Orleans:GatewayPort=$((orleans_gateway_port + i)) \
+      "--Management:SiloUrl=http://127.0.0.1:$((silo_management_port + i))"
   done
   for i in 1 2 3; do wait_port $((orleans_gateway_port + i)) "silo$i"; done
   # Every gateway seals page tokens and checks bearer tokens with the same keys, made once per cluster folder, so
@@ -100,7 +108,8 @@ start_services() {
     Secrets__PageTokenKey="$(cat "$dir/page-token.key")" Auth__SigningKey="$signing" start_one "gateway$i" \
       "$bin/CareCoordination.Gateway.dll" "${common[@]}" --Orleans:Mode=Client \
       "--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:$((grpc_port + i))" \
-      "--Management:Url=http://127.0.0.1:$((management_port + i))"
+      "--Management:Url=http://127.0.0.1:$((management_port + i))" \
+      "--Dashboard:Url=http://127.0.0.1:$((dashboard_port + i))"
   done
   for i in 1 2; do wait_port $((grpc_port + i)) "gateway$i"; done
   status
@@ -125,6 +134,8 @@ status() {
     if running "$n"; then echo "$n running (pid $(cat "$dir/pids/$n.pid"))"; else echo "$n stopped"; fi
   done
   echo "gRPC: http://127.0.0.1:$((grpc_port + 1)) http://127.0.0.1:$((grpc_port + 2)); logs in $dir/logs"
+  echo "health and metrics: gateways http://127.0.0.1:$((management_port + 1)) :$((management_port + 2)), silos :$((silo_management_port + 1))-$((silo_management_port + 3))"
+  [ "${CC_DASHBOARD:-0}" = 1 ] && echo "dashboard: http://127.0.0.1:$((dashboard_port + 1))/dashboard/" || true
 }
 
 case "${1:-}" in
@@ -139,5 +150,5 @@ case "${1:-}" in
   destroy) stop_services; pg_stop; rm -rf "$dir" ;;
   token) shift; Auth__SigningKey=${Auth__SigningKey:-$(cat "$dir/token-signing.key")} \
            dotnet "$bin/CareCoordination.Gateway.dll" token "$@" ;;
-  *) sed -n '2,17p' "$0"; exit 2 ;;
+  *) sed -n '2,21p' "$0"; exit 2 ;;
 esac

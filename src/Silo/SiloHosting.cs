@@ -99,6 +99,9 @@ public static class SiloHosting
         var cs = RequirePostgres(storage);
         silo.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
         silo.ConfigureEndpoints(IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1"), siloPort, gatewayPort, listenOnAnyHostAddress: false);
+        // In Kubernetes (deploy/kubernetes): the pod's name and address from POD_NAME/POD_NAMESPACE/POD_IP, and pods of
+        // silos declared dead are deleted, so a hung silo is replaced rather than left running outside the cluster.
+        if (configuration.GetValue<bool>("Orleans:Kubernetes")) silo.UseKubernetesHosting();
         silo.Configure<ClusterMembershipOptions>(o => TuneFailureDetection(o, configuration));
         return silo;
     }
@@ -147,8 +150,9 @@ public static class SiloHosting
 
     private static void Identify(ClusterOptions o, IConfiguration configuration)
     {
-        o.ClusterId = configuration["Orleans:ClusterId"] ?? "care-coordination";
-        o.ServiceId = configuration["Orleans:ServiceId"] ?? "care-coordination";
+        // ORLEANS_CLUSTER_ID / ORLEANS_SERVICE_ID are the Kubernetes hosting's names for the same settings.
+        o.ClusterId = configuration["Orleans:ClusterId"] ?? configuration["ORLEANS_CLUSTER_ID"] ?? "care-coordination";
+        o.ServiceId = configuration["Orleans:ServiceId"] ?? configuration["ORLEANS_SERVICE_ID"] ?? "care-coordination";
     }
 
     private static string RequirePostgres(StorageOptions storage) =>

@@ -8,11 +8,10 @@ using CareCoordination.Gateway.Regions;
 using CareCoordination.Gateway.Reports;
 using CareCoordination.Gateway.Security;
 using CareCoordination.Silo;
+using CareCoordination.Silo.Operations;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Grpc.AspNetCore.Server.Model;
-using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration.Memory;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -54,11 +53,19 @@ public static class GatewayApp
         var mode = config.GetValue("Orleans:Mode", OrleansMode.Embedded);
         if (mode == OrleansMode.Embedded)
         {
-            builder.UseOrleans(silo => silo.UseCareCoordinationClustering(config).AddCareCoordination(config));
+            builder.UseOrleans(silo =>
+            {
+                silo.UseCareCoordinationClustering(config).AddCareCoordination(config);
+                if (Dashboard.Enabled(config, builder.Environment)) silo.AddCareCoordinationDashboard();
+            });
         }
         else
         {
-            builder.UseOrleansClient(client => client.UseCareCoordinationCluster(config));
+            builder.UseOrleansClient(client =>
+            {
+                client.UseCareCoordinationCluster(config);
+                if (Dashboard.Enabled(config, builder.Environment)) client.AddCareCoordinationDashboard();
+            });
         }
 
         builder.Services.AddOptions<AlertSubscriptionOptions>().Bind(config.GetSection(AlertSubscriptionOptions.Section))
@@ -89,25 +96,16 @@ public static class GatewayApp
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>),
             typeof(DecodingServiceMethodProvider<>)));
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks()
-            .AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag])
-            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
+        builder.Services.AddGrpcHealthChecks().AddReadinessChecks();
         builder.Services.AddCareCoordinationTelemetry(config, "care-coordination-gateway",
-            config.GetValue<bool>("Telemetry:Tracing") ? t => t.AddAspNetCoreInstrumentation() : null,
-            m => m.AddAspNetCoreInstrumentation().AddPrometheusExporter());
-        var management = ManagementEndpoint(config);
-        if (management is { } endpoint)
-            // Probes and Prometheus speak HTTP/1.1, which the gRPC endpoint (h2c, HTTP/2 only) cannot.
-            builder.WebHost.ConfigureKestrel(k => k.Listen(endpoint, o => o.Protocols = HttpProtocols.Http1AndHttp2));
+            t => t.AddAspNetCoreInstrumentation(), m => m.AddAspNetCoreInstrumentation());
+        var management = Management.Endpoint(config["Management:Url"]);
+        if (management is not null) builder.WebHost.ListenAlsoOn(management);
+        var dashboard = Dashboard.Enabled(config, builder.Environment) ? OrleansDashboard.Endpoint(config) : null;
+        if (dashboard is not null) builder.WebHost.ListenAlsoOn(dashboard);
 
         var app = builder.Build();
-        if (management is { Port: > 0 } managementPort)
-            // Probes and metrics answer on the management port only: by the port a request arrived on, not by its
-            // Host header, which a caller chooses.
-            app.Use((context, next) =>
-                context.Request.Path.StartsWithSegments("/health") || context.Request.Path.StartsWithSegments("/metrics")
-                    ? context.Connection.LocalPort == managementPort.Port ? next(context) : NotFound(context)
-                    : next(context));
+        app.UsePortZones((management?.Port ?? 0, Management.Paths), (dashboard?.Port ?? 0, [OrleansDashboard.Path]));
         app.UseAuthentication();
         app.UseAuthorization();
         // Every service needs a valid bearer token; which objects a caller may touch is AuthorizationInterceptor's.
@@ -120,29 +118,9 @@ public static class GatewayApp
         app.MapGrpcHealthChecksService().AllowAnonymous(); // load balancers probe without a token
         app.MapGrpcReflectionService().RequireAuthorization();
 
-        // Liveness depends on nothing but the process; readiness on the cluster and its storage. With the metrics,
-        // on the management endpoint only when there is one.
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
-        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous();
+        app.MapManagement();
+        if (dashboard is not null) app.MapCareCoordinationDashboard();
         return app;
-    }
-
-    private const string ReadyTag = "ready";
-
-    private static Task NotFound(HttpContext context)
-    {
-        context.Response.StatusCode = StatusCodes.Status404NotFound;
-        return Task.CompletedTask;
-    }
-
-    /// <summary>"Management:Url" (http://127.0.0.1:5081 by default): health probes and Prometheus; empty for none.</summary>
-    private static System.Net.IPEndPoint? ManagementEndpoint(IConfiguration config)
-    {
-        if (config["Management:Url"] is not { Length: > 0 } url) return null;
-        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
-        var address = uri.Host == "localhost" ? System.Net.IPAddress.Loopback : System.Net.IPAddress.Parse(uri.Host);
-        return new System.Net.IPEndPoint(address, uri.Port);
     }
 
     /// <summary>The addresses Kestrel actually listens on (port 0 resolved), once started.</summary>

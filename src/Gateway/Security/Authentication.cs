@@ -52,7 +52,15 @@ public static class Authentication
             {
                 options.MetadataAddress = metadata;
             }
-            options.Events = new JwtBearerEvents { OnChallenge = ChallengeAsync };
+            options.Events = new JwtBearerEvents
+            {
+                OnChallenge = ChallengeAsync,
+                OnMessageReceived = context =>
+                {
+                    context.Token ??= OrleansDashboard.Token(context.Request);
+                    return Task.CompletedTask;
+                },
+            };
         });
         if (configuration["Auth:Authority"] is not { Length: > 0 } && configuration["Auth:MetadataAddress"] is not { Length: > 0 })
             // A shared key: configured, or the local development key (made when the options are first needed).
@@ -67,12 +75,18 @@ public static class Authentication
 
     /// <summary>
     /// A refused token answers as gRPC does: UNAUTHENTICATED, with a message that says what is wrong with the token,
-    /// instead of a bare HTTP 401.
+    /// instead of a bare HTTP 401. Other requests (the dashboard's) get the 401 with the same message as text.
     /// </summary>
     private static Task ChallengeAsync(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
         var response = context.Response;
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+        {
+            response.StatusCode = StatusCodes.Status401Unauthorized;
+            response.Headers.WWWAuthenticate = "Bearer";
+            return response.WriteAsync(Reason(context.AuthenticateFailure) + ".");
+        }
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "application/grpc";
         response.Headers["grpc-status"] = "16";

@@ -15,8 +15,11 @@ public static class Roles
     public const string Auditor = "auditor";
     public const string PlatformService = "platform_service";
 
+    /// <summary>Runs the service: the Orleans dashboard; no person's record, over any call.</summary>
+    public const string ClusterOperator = "cluster_operator";
+
     public static readonly IReadOnlyList<string> All =
-        [CaseManager, SocialWorker, TeamLead, ProgramCoordinator, RegionalOperator, Auditor, PlatformService];
+        [CaseManager, SocialWorker, TeamLead, ProgramCoordinator, RegionalOperator, Auditor, PlatformService, ClusterOperator];
 
     /// <summary>Roles of people who work with clients directly.</summary>
     public static readonly IReadOnlyList<string> Care = [CaseManager, SocialWorker, TeamLead];

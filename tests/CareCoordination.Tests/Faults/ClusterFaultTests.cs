@@ -226,15 +226,22 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         // Bounded outage: about 5 s, during which the platform keeps trying (each call with a 5 s deadline).
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"{cluster.Management[0]}/health/ready")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await http.GetAsync($"{cluster.SiloManagement[0]}/health/ready")).StatusCode);
+        // A silo is scraped like a gateway: Orleans' meter and the runtime's.
+        var siloMetrics = await http.GetStringAsync($"{cluster.SiloManagement[0]}/metrics");
+        Assert.Contains("orleans_", siloMetrics);
+        Assert.Contains("process_runtime_dotnet_", siloMetrics);
         await cluster.StopPostgresAsync();
         var outage = Stopwatch.StartNew();
         var refusals = new List<StatusCode>();
-        System.Net.HttpStatusCode liveDuringOutage, readyDuringOutage;
+        System.Net.HttpStatusCode liveDuringOutage, readyDuringOutage, siloLiveDuringOutage, siloReadyDuringOutage;
         try
         {
             // Live (the process serves) but not ready (its storage is gone): a balancer routes around it, nothing restarts it.
             liveDuringOutage = (await http.GetAsync($"{cluster.Management[0]}/health/live")).StatusCode;
             readyDuringOutage = (await http.GetAsync($"{cluster.Management[0]}/health/ready")).StatusCode;
+            siloLiveDuringOutage = (await http.GetAsync($"{cluster.SiloManagement[0]}/health/live")).StatusCode;
+            siloReadyDuringOutage = (await http.GetAsync($"{cluster.SiloManagement[0]}/health/ready")).StatusCode;
             while (outage.Elapsed < TimeSpan.FromSeconds(5))
             {
                 var clients = new Api.V1.Clients.ClientsClient(cluster.Channels[refusals.Count % 2]);
@@ -264,8 +271,10 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         if (refusals.Any(NeverForFaults.Contains)) output.WriteLine(cluster.LogTail("gateway1"));
         Assert.NotEmpty(refusals);
         Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.ServiceUnavailable), (liveDuringOutage, readyDuringOutage));
-        await Eventually.HoldsAsync(async () => (await http.GetAsync($"{cluster.Management[0]}/health/ready")).IsSuccessStatusCode,
-            "ready again once PostgreSQL is back", TimeSpan.FromSeconds(30));
+        Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.ServiceUnavailable), (siloLiveDuringOutage, siloReadyDuringOutage));
+        foreach (var endpoint in new[] { cluster.Management[0], cluster.SiloManagement[0] })
+            await Eventually.HoldsAsync(async () => (await http.GetAsync($"{endpoint}/health/ready")).IsSuccessStatusCode,
+                "ready again once PostgreSQL is back", TimeSpan.FromSeconds(30));
         // The writes need the database: they were refused as retryable, none answered as done.
         Assert.All(refusals, r => Assert.Contains(r, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded }));
         Assert.Equal(applied.ResultId, again.ResultId);

@@ -18,7 +18,11 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public int SiloPortBase { get; private set; }
     public IReadOnlyList<string> Gateways { get; private set; } = [];
     /// <summary>Each gateway's management endpoint: /health/live, /health/ready, /metrics.</summary>
+    /// <summary>The gateways' management endpoints (health, metrics).</summary>
     public IReadOnlyList<string> Management { get; private set; } = [];
+
+    /// <summary>The silos' management endpoints (health, metrics).</summary>
+    public IReadOnlyList<string> SiloManagement { get; private set; } = [];
     private List<GrpcChannel> _channels = [];
 
     /// <summary>One per gateway; calls carry the token of "cm-1" (organisation "o"), the worker the fault tests' teams have.</summary>
@@ -27,9 +31,9 @@ public sealed class LocalClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        // One block of eleven: PostgreSQL, then 3 silo ports, 3 Orleans gateway ports, 2 gRPC ports and 2 management
-        // ports (each base + i).
-        var block = TestPorts.FreeBlock(11);
+        // One block of fourteen: PostgreSQL, then 3 silo ports, 3 Orleans gateway ports, 2 gRPC ports, 2 gateway
+        // management ports and 3 silo management ports (each base + i).
+        var block = TestPorts.FreeBlock(14);
         PgPort = block + 1;
         SiloPortBase = block + 1;
         var orleansGateway = block + 4;
@@ -41,6 +45,8 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         _env["CC_GRPC_PORT"] = grpc.ToString();
         _env["CC_MANAGEMENT_PORT"] = (block + 9).ToString();
         Management = [$"http://127.0.0.1:{block + 10}", $"http://127.0.0.1:{block + 11}"];
+        _env["CC_SILO_MANAGEMENT_PORT"] = (block + 11).ToString();
+        SiloManagement = [.. Enumerable.Range(1, 3).Select(i => $"http://127.0.0.1:{block + 11 + i}")];
         _env["Auth__SigningKey"] = Convert.ToBase64String(Gateway.GatewayFixture.SigningKey);
         _env["CC_BIN"] = Path.GetDirectoryName(typeof(CareCoordination.Gateway.Hosting.GatewayApp).Assembly.Location)!;
         // Time-based gaps come due within seconds in these tests: tick every second.

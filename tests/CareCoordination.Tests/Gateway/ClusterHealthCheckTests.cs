@@ -1,5 +1,6 @@
 using System.Reflection;
 using CareCoordination.Gateway.Hosting;
+using CareCoordination.Silo.Operations;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Runtime;
 

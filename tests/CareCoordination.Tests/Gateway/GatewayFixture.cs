@@ -63,9 +63,10 @@ public sealed class GatewayFixture : IAsyncLifetime
     {
         App = await StartAsync(Clock, new(Settings) { ["Storage:Provider"] = Settings.GetValueOrDefault("Storage:Provider") ?? "Memory" },
             Configure);
-        // The gRPC endpoint's address (a test may add a management endpoint beside it).
-        var management = Settings.GetValueOrDefault("Management:Url");
-        Address = App.Addresses().Single(a => string.IsNullOrEmpty(management) || a.TrimEnd('/') != management.TrimEnd('/'));
+        // The gRPC endpoint's address (a test may add a management or dashboard endpoint beside it).
+        var others = new[] { "Management:Url", "Dashboard:Url" }.Select(k => Settings.GetValueOrDefault(k)?.TrimEnd('/'))
+            .Where(u => !string.IsNullOrEmpty(u)).ToList();
+        Address = App.Addresses().Single(a => !others.Contains(a.TrimEnd('/')));
         Channel = GrpcChannel.ForAddress(Address);
         Invoker = Authorized(Channel);
     }
@@ -94,6 +95,7 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["Alerts:CatchUpInterval"] = "00:00:00.500",
                 ["Auth:SigningKey"] = Convert.ToBase64String(SigningKey),
                 ["Management:Url"] = "", // tests that probe health give it a port of their own
+                ["Dashboard:Enabled"] = "false", // whatever the environment: the dashboard's test turns it on
             };
             foreach (var (key, value) in settings) all[key] = value; // the test's settings win
             b.Configuration.AddInMemoryCollection(all);

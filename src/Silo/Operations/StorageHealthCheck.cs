@@ -1,7 +1,7 @@
 using CareCoordination.Alerts;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace CareCoordination.Gateway.Hosting;
+namespace CareCoordination.Silo.Operations;
 
 /// <summary>
 /// Readiness needs the storage behind the cluster: a read of a probe feed goes through a silo to the alert store

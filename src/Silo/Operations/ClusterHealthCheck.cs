@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Runtime;
 
-namespace CareCoordination.Gateway.Hosting;
+namespace CareCoordination.Silo.Operations;
 
 /// <summary>
 /// grpc.health.v1 answers SERVING only while this gateway reaches the cluster and at least one silo is active:

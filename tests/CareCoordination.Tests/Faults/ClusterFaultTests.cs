@@ -230,7 +230,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         // A silo is scraped like a gateway: Orleans' meter and the runtime's.
         var siloMetrics = await http.GetStringAsync($"{cluster.SiloManagement[0]}/metrics");
         Assert.Contains("orleans_", siloMetrics);
-        Assert.Contains("process_runtime_dotnet_", siloMetrics);
+        Assert.Contains("dotnet_gc_", siloMetrics);
         await cluster.StopPostgresAsync();
         var outage = Stopwatch.StartNew();
         var refusals = new List<StatusCode>();

@@ -78,14 +78,28 @@ public static class SiloHosting
                 }
                 silo.UseAdoNetReminderService(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
                 break;
+            case StorageProvider.AzureStorage:
+                var azure = new AzureTables(storage);
+                silo.Services.AddSingleton(azure);
+                silo.Services.AddSingleton<IAlertFeedStore, AzureAlertFeedStore>();
+                silo.Services.AddSingleton<IGapDueStore, AzureGapDueStore>();
+                silo.Services.AddSingleton<IAuditStore, AzureAuditStore>();
+                foreach (var name in new[] { StateStorage, PubSubStorage })
+                {
+                    silo.AddAzureTableGrainStorage(name, o => o.TableServiceClient = azure.Service);
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new GuardedGrainStorage(AzureTableGrainStorageFactory.Create(sp, (string)key!)));
+                }
+                silo.UseAzureTableReminderService(o => o.TableServiceClient = azure.Service);
+                break;
         }
-        if (storage.Provider != StorageProvider.Postgres) silo.AddMemoryGrainStorage(PubSubStorage);
+        if (storage.Provider is not (StorageProvider.Postgres or StorageProvider.AzureStorage)) silo.AddMemoryGrainStorage(PubSubStorage);
         silo.AddMemoryStreams(AlertFeeds.StreamProvider);
         return silo;
     }
 
     /// <summary>
-    /// Membership: PostgreSQL when storage is PostgreSQL (a real cluster), otherwise a single node on loopback.
+    /// Membership: in PostgreSQL or Azure Table storage when state is there (a real cluster), otherwise a single node
+    /// on loopback.
     /// </summary>
     public static ISiloBuilder UseCareCoordinationClustering(this ISiloBuilder silo, IConfiguration configuration)
     {
@@ -94,10 +108,19 @@ public static class SiloHosting
         var gatewayPort = configuration.GetValue("Orleans:GatewayPort", 30000);
         silo.Configure<ClusterOptions>(o => Identify(o, configuration));
         var storage = configuration.Storage();
-        if (storage.Provider != StorageProvider.Postgres) return silo.UseLocalhostClustering(siloPort, gatewayPort);
-
-        var cs = RequirePostgres(storage);
-        silo.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+        if (storage.Provider == StorageProvider.Postgres)
+        {
+            var cs = RequirePostgres(storage);
+            silo.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+        }
+        else if (storage.Provider == StorageProvider.AzureStorage)
+        {
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = new AzureTables(storage).Service);
+        }
+        else
+        {
+            return silo.UseLocalhostClustering(siloPort, gatewayPort);
+        }
         silo.ConfigureEndpoints(IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1"), siloPort, gatewayPort, listenOnAnyHostAddress: false);
         // In Kubernetes (deploy/kubernetes): the pod's name and address from POD_NAME/POD_NAMESPACE/POD_IP, and pods of
         // silos declared dead are deleted, so a hung silo is replaced rather than left running outside the cluster.
@@ -112,10 +135,17 @@ public static class SiloHosting
         client.AddActivityPropagation();
         client.Configure<ClusterOptions>(o => Identify(o, configuration));
         var storage = configuration.Storage();
-        if (storage.Provider == StorageProvider.Postgres)
+        if (storage.Provider is StorageProvider.Postgres or StorageProvider.AzureStorage)
         {
-            var cs = RequirePostgres(storage);
-            client.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+            if (storage.Provider == StorageProvider.Postgres)
+            {
+                var cs = RequirePostgres(storage);
+                client.UseAdoNetClustering(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+            }
+            else
+            {
+                client.UseAzureStorageClustering(o => o.TableServiceClient = new AzureTables(storage).Service);
+            }
             // Learn quickly about silos that joined or died, so calls stop going to a dead one.
             client.Configure<GatewayOptions>(o => o.GatewayListRefreshPeriod = TimeSpan.FromSeconds(2));
         }

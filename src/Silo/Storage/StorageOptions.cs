@@ -8,6 +8,8 @@ public enum StorageProvider
     Sqlite,
     /// <summary>PostgreSQL: the system of record of a cluster (membership, grain state, reminders, alert feeds).</summary>
     Postgres,
+    /// <summary>Azure Table storage alone: a cluster hosted on Azure, without PostgreSQL (the same tables as on Postgres).</summary>
+    AzureStorage,
 }
 
 /// <summary>Configuration section "Storage".</summary>
@@ -22,4 +24,16 @@ public sealed class StorageOptions
 
     /// <summary>Npgsql connection string, e.g. "Host=127.0.0.1;Port=5432;Database=care;Username=care".</summary>
     public string PostgresConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// Azure Storage connection string (Azurite: "UseDevelopmentStorage=true", or with its TableEndpoint). Either
+    /// this or <see cref="AzureTableServiceUri"/>.
+    /// </summary>
+    public string AzureConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// The account's table endpoint, e.g. "https://careregion.table.core.windows.net", reached with
+    /// DefaultAzureCredential (a managed identity in production; no secret in configuration).
+    /// </summary>
+    public string AzureTableServiceUri { get; set; } = "";
 }

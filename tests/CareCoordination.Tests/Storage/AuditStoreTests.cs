@@ -174,3 +174,41 @@ public sealed class PostgresAuditStoreTests : DurableAuditStoreContract
         }
     }
 }
+
+[Collection(AzuriteCollection.Name)]
+public sealed class AzureAuditStoreTests(AzuriteFixture azurite) : DurableAuditStoreContract
+{
+    private readonly AzureTables _tables = new(new StorageOptions { AzureConnectionString = azurite.Azurite.ConnectionString });
+
+    protected override IAuditStore Store => new AzureAuditStore(_tables);
+    protected override IAuditStore Reopened() =>
+        new AzureAuditStore(new AzureTables(new StorageOptions { AzureConnectionString = azurite.Azurite.ConnectionString }));
+
+    [Fact]
+    public async Task A_batch_that_does_not_continue_the_trail_is_refused_and_a_large_one_is_stored_whole_in_order()
+    {
+        var client = TestKeys.New("c");
+        var skipping = (await SealAsync(Entry(client))).Select(r => r with { Sequence = r.Sequence + 1 }).ToList();
+        await Assert.ThrowsAnyAsync<Exception>(() => Store.AppendAsync(skipping));
+
+        var large = await SealAsync(Enumerable.Range(0, 250).Select(_ => Entry(client)).ToArray());
+        await Store.AppendAsync(large);
+        Assert.Equal(large, await Reopened().ReadAsync(large[0].Sequence - 1, 1000, client));
+        Assert.Equal(large[^1], await Store.LastAsync());
+    }
+
+    [Fact]
+    public async Task A_row_changed_behind_the_stores_back_is_found_by_the_chain()
+    {
+        var client = TestKeys.New("c");
+        var records = await SealAsync(Entry(client), Entry(client), Entry(client));
+        await Store.AppendAsync(records);
+        var table = await _tables.TableAsync(AzureTables.Audit, CancellationToken.None);
+        var row = (await table.GetEntityAsync<Azure.Data.Tables.TableEntity>("trail", "r:" + AzureTables.Number(records[1].Sequence))).Value;
+        row["Actor"] = "someone-else";
+        await table.UpdateEntityAsync(row, Azure.ETag.All, Azure.Data.Tables.TableUpdateMode.Replace);
+
+        var verified = AuditChain.Verify(await Reopened().ReadAsync(0, 10_000), null, 0);
+        Assert.Equal((false, records[1].Sequence), (verified.Intact, verified.FirstBrokenSequence));
+    }
+}

@@ -98,3 +98,13 @@ public sealed class PostgresGapDueStoreTests(LocalClusterFixture cluster) : Dura
     protected override IGapDueStore Store { get; } = new PostgresGapDueStore(new PostgresConnectionString(cluster.ConnectionString));
     protected override IGapDueStore Reopened() => new PostgresGapDueStore(new PostgresConnectionString(cluster.ConnectionString + ";Pooling=false"));
 }
+
+[Collection(AzuriteCollection.Name)]
+public sealed class AzureGapDueStoreTests(AzuriteFixture azurite) : DurableGapDueStoreContract
+{
+    protected override IGapDueStore Store { get; } = new AzureGapDueStore(Tables(azurite));
+    protected override IGapDueStore Reopened() => new AzureGapDueStore(Tables(azurite));
+
+    private static AzureTables Tables(AzuriteFixture azurite) =>
+        new(new StorageOptions { AzureConnectionString = azurite.Azurite.ConnectionString });
+}

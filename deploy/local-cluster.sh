@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# A real cluster on one machine, on loopback: a private PostgreSQL, 3 silos and 2 gRPC gateways.
+# A real cluster on one machine, on loopback: a private PostgreSQL (or Azurite, CC_STORAGE=azure), 3 silos and 2 gRPC
+# gateways.
 #
-#   deploy/local-cluster.sh start            build, start PostgreSQL, apply the schema, start 3 silos + 2 gateways
+#   deploy/local-cluster.sh start            build, start the storage (PostgreSQL: apply the schema), 3 silos + 2 gateways
 #   deploy/local-cluster.sh stop             stop everything by PID (the database files stay in the state dir)
 #   deploy/local-cluster.sh status           what runs, with PIDs and addresses
 #   deploy/local-cluster.sh stop-services    stop silos and gateways, keep PostgreSQL (a whole-cluster restart)
 #   deploy/local-cluster.sh start-services   start silos and gateways again
 #   deploy/local-cluster.sh kill-silo N      kill -9 silo N (1-3)
-#   deploy/local-cluster.sh pg-stop|pg-start stop or start PostgreSQL alone
+#   deploy/local-cluster.sh storage-stop|storage-start   stop or start the storage alone (PostgreSQL or Azurite)
 #   deploy/local-cluster.sh destroy          stop everything and delete the state dir
 #   deploy/local-cluster.sh token --sub cm-ana --role case_manager --org city
 #                                            a bearer token the cluster's gateways accept (see README, Security)
 #
 # Environment: CC_CLUSTER_DIR (state, logs, PIDs; default /tmp/care-coordination-cluster), CC_PG_PORT (55432),
+# CC_STORAGE (postgres, or azure: Azure Table storage on Azurite from tools/azurite, table port CC_AZURITE_PORT, 10102),
 # CC_SILO_PORT (21111: silo i uses +i), CC_ORLEANS_GATEWAY_PORT (31000: +i), CC_GRPC_PORT (5090: gateway i uses +i),
 # CC_MANAGEMENT_PORT (5190: gateway i's health probes and Prometheus metrics on +i),
 # CC_SILO_MANAGEMENT_PORT (5290: silo i's health probes and Prometheus metrics on +i),
@@ -36,9 +38,20 @@ pgdata=$dir/pgdata
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 # Each process keeps one Npgsql pool (Orleans' providers and the feed store share it) of at most 20 connections:
 # 5 processes stay far below the server's max_connections set below, with room for psql and the fault tests.
-cs="Host=127.0.0.1;Port=$pg_port;Database=care;Username=care;Pooling=true;Maximum Pool Size=20;Timeout=5;Command Timeout=15"
-common=(--Storage:Provider=Postgres "--Storage:PostgresConnectionString=$cs" --Orleans:ClusterId=local-cluster
-        --Logging:LogLevel:Default=Warning ${CC_EXTRA_ARGS:-})
+storage=${CC_STORAGE:-postgres}
+azurite_port=${CC_AZURITE_PORT:-10102}
+azurite_bin=$root/tools/azurite/node_modules/.bin/azurite-table
+if [ "$storage" = azure ]; then
+  # Azurite's fixed development account (public, documented by Microsoft); a real account is reached by
+  # Storage:AzureTableServiceUri and a managed identity instead (README, Modes and storage).
+  key="Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+  cs="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$key;TableEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;"
+  storage_args=(--Storage:Provider=AzureStorage "--Storage:AzureConnectionString=$cs")
+else
+  cs="Host=127.0.0.1;Port=$pg_port;Database=care;Username=care;Pooling=true;Maximum Pool Size=20;Timeout=5;Command Timeout=15"
+  storage_args=(--Storage:Provider=Postgres "--Storage:PostgresConnectionString=$cs")
+fi
+common=("${storage_args[@]}" --Orleans:ClusterId=local-cluster --Logging:LogLevel:Default=Warning ${CC_EXTRA_ARGS:-})
 [ "${CC_DASHBOARD:-0}" = 1 ] && common+=(--Dashboard:Enabled=true)
 [ "${CC_TRACES:-}" = console ] && common+=(--Telemetry:Console=true)
 
@@ -65,6 +78,27 @@ pg_start() {
 }
 
 pg_stop() { [ -f "$pgdata/postmaster.pid" ] && as_pg "$pgbin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null || true; }
+
+azurite_start() {
+  if [ ! -x "$azurite_bin" ]; then
+    (cd "$root/tools/azurite" && npm ci --no-audit --no-fund) >"$dir/logs/npm.log" 2>&1 \
+      || { echo "could not install Azurite (see $dir/logs/npm.log)" >&2; exit 1; }
+  fi
+  running azurite && return 0
+  mkdir -p "$dir/azurite"
+  nohup "$azurite_bin" --tableHost 127.0.0.1 --tablePort "$azurite_port" --location "$dir/azurite" --disableTelemetry \
+    --skipApiVersionCheck >>"$dir/logs/azurite.log" 2>&1 &
+  echo $! >"$dir/pids/azurite.pid"
+  wait_port "$azurite_port" azurite
+  echo "azurite (table service) on 127.0.0.1:$azurite_port"
+}
+
+# SIGINT: Azurite saves its data and exits (it keeps data in memory and saves every 5 s; SIGTERM would lose the last
+# seconds), like a storage account that stops answering and comes back with everything it acknowledged.
+azurite_stop() { stop_pid azurite INT; }
+
+storage_start() { if [ "$storage" = azure ]; then azurite_start; else pg_start; fi; }
+storage_stop() { if [ "$storage" = azure ]; then azurite_stop; else pg_stop; fi; }
 
 build() {
   if [ -z "${CC_BIN:-}" ]; then
@@ -115,12 +149,12 @@ start_services() {
   status
 }
 
-stop_pid() { # name
+stop_pid() { # name [signal, TERM by default]
   local f="$dir/pids/$1.pid"
   [ -f "$f" ] || return 0
   local pid; pid=$(cat "$f")
   if kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
+    kill "-${2:-TERM}" "$pid" 2>/dev/null || true
     for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
   fi
@@ -139,16 +173,18 @@ status() {
 }
 
 case "${1:-}" in
-  start) build; pg_start; dotnet "$bin/CareCoordination.Silo.dll" migrate "${common[@]}"; start_services ;;
-  stop) stop_services; pg_stop ;;
+  start) build; storage_start
+         [ "$storage" = azure ] || dotnet "$bin/CareCoordination.Silo.dll" migrate "${common[@]}"
+         start_services ;;
+  stop) stop_services; storage_stop ;;
   status) status ;;
   stop-services) stop_services ;;
   start-services) start_services ;;
   kill-silo) pid=$(cat "$dir/pids/silo${2:?silo number}.pid"); kill -KILL "$pid"; rm -f "$dir/pids/silo$2.pid"; echo "killed silo$2 (pid $pid)" ;;
-  pg-stop) pg_stop ;;
-  pg-start) pg_start ;;
-  destroy) stop_services; pg_stop; rm -rf "$dir" ;;
+  storage-stop|pg-stop) storage_stop ;;
+  storage-start|pg-start) storage_start ;;
+  destroy) stop_services; storage_stop; rm -rf "$dir" ;;
   token) shift; Auth__SigningKey=${Auth__SigningKey:-$(cat "$dir/token-signing.key")} \
            dotnet "$bin/CareCoordination.Gateway.dll" token "$@" ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  *) sed -n '2,23p' "$0"; exit 2 ;;
 esac

@@ -21,10 +21,18 @@ public sealed class AzureTables
 
     public AzureTables(StorageOptions storage)
     {
+        // The SDK's defaults retry for up to a minute and wait 100 s on a silent network: an outage would hold every
+        // call past its caller's deadline. A few quick retries, then the call fails as retryable UNAVAILABLE.
+        var options = new TableClientOptions();
+        options.Retry.MaxRetries = 3;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(2);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(10);
         Service = storage switch
         {
-            { AzureConnectionString.Length: > 0 } => new TableServiceClient(storage.AzureConnectionString),
-            { AzureTableServiceUri.Length: > 0 } => new TableServiceClient(new Uri(storage.AzureTableServiceUri), new DefaultAzureCredential()),
+            { AzureConnectionString.Length: > 0 } => new TableServiceClient(storage.AzureConnectionString, options),
+            { AzureTableServiceUri.Length: > 0 } =>
+                new TableServiceClient(new Uri(storage.AzureTableServiceUri), new DefaultAzureCredential(), options),
             _ => throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions),
                 ["Storage:Provider is AzureStorage but neither Storage:AzureConnectionString nor Storage:AzureTableServiceUri is set"]),
         };

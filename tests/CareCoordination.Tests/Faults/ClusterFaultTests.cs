@@ -8,11 +8,10 @@ using Xunit.Abstractions;
 namespace CareCoordination.Tests.Faults;
 
 /// <summary>
-/// Fault tests on a real multi-process cluster on loopback (PostgreSQL, 3 silos, 2 gateways). Bounded in time and
-/// count; each prints what it measured.
+/// Fault tests on a real multi-process cluster on loopback (its storage, 3 silos, 2 gateways), run on PostgreSQL and
+/// on Azure Table storage. Bounded in time and count; each prints what it measured.
 /// </summary>
-[Collection(LocalClusterCollection.Name)]
-public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHelper output)
+public abstract class ClusterFaultContract(LocalClusterFixture cluster, ITestOutputHelper output)
 {
     private const int Dead = 6; // Orleans SiloStatus.Dead in the membership table
     private static readonly StatusCode[] NeverForFaults = [StatusCode.Internal, StatusCode.Unknown];
@@ -139,7 +138,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         lock (subscriber.Received) received = subscriber.Received.ToList();
         var duplicates = received.Count - received.Select(a => a.AlertId).Distinct().Count();
 
-        Figures.Report(output, $"silo kill -9 under load: {writes} writes ({acknowledged.Count} goals acknowledged), silo declared dead after {declaredDead.TotalSeconds:0.0} s, " +
+        Figures.Report(output, $"[{cluster.StorageName}] silo kill -9 under load: {writes} writes ({acknowledged.Count} goals acknowledged), silo declared dead after {declaredDead.TotalSeconds:0.0} s, " +
                          $"last in-flight call failed {lastFailure.TotalSeconds:0.0} s after the kill, all calls succeeding again {recovered.TotalSeconds:0.0} s after it " +
                          $"({succeededDuringRecovery} calls succeeded meanwhile); failures seen: {string.Join(", ", caller.Failures.Select(f => $"{f.Key} {f.Value}"))}; " +
                          $"alerts produced {feed.Count}, received {received.Count} ({received.Select(a => a.AlertId).Distinct().Count()} distinct, {duplicates} duplicates), subscriber reconnects {subscriber.Reconnects}; missing acknowledged writes {missing}");
@@ -201,13 +200,13 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         var after = await WholeFeedAsync(cluster.Channels, $"team:{region.Team}");
         Assert.Equal(before.Select(a => a.AlertId), after.Take(before.Count).Select(a => a.AlertId));
 
-        Figures.Report(output, $"whole-cluster restart: stopped and started in {restarted.TotalSeconds:0.0} s; feed kept {before.Count} alerts; " +
+        Figures.Report(output, $"[{cluster.StorageName}] whole-cluster restart: stopped and started in {restarted.TotalSeconds:0.0} s; feed kept {before.Count} alerts; " +
                          $"ReferralNotAcknowledged fired {firedAfter.TotalSeconds:0.0} s after the cluster was back");
         Assert.True(firedByTheClock, "the time-based gap fires after the restart");
     }
 
     [Fact]
-    public async Task PostgreSQL_briefly_down_gives_retryable_errors_half_writes_nothing_and_recovers_by_itself()
+    public async Task Storage_briefly_down_gives_retryable_errors_half_writes_nothing_and_recovers_by_itself()
     {
         await cluster.StartServicesAsync();
         var caller = new RetryingCaller(cluster.Channels);
@@ -231,7 +230,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         var siloMetrics = await http.GetStringAsync($"{cluster.SiloManagement[0]}/metrics");
         Assert.Contains("orleans_", siloMetrics);
         Assert.Contains("dotnet_gc_", siloMetrics);
-        await cluster.StopPostgresAsync();
+        await cluster.StopStorageAsync();
         var outage = Stopwatch.StartNew();
         var refusals = new List<StatusCode>();
         System.Net.HttpStatusCode liveDuringOutage, readyDuringOutage, siloLiveDuringOutage, siloReadyDuringOutage;
@@ -254,7 +253,7 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         }
         finally
         {
-            await cluster.StartPostgresAsync(); // whatever happened, the rest of the collection gets its database back
+            await cluster.StartStorageAsync(); // whatever happened, the rest of the collection gets its database back
         }
         var down = outage.Elapsed;
 
@@ -265,16 +264,16 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         var again = await caller.CallAsync((ch, ct) => new Api.V1.Clients.ClientsClient(ch).SetGoalAsync(goal, deadline: ct).ResponseAsync);
         var programView = await caller.CallAsync((ch, ct) => new Api.V1.Programs.ProgramsClient(ch).GetProgramAsync(new GetProgramRequest { ProgramId = program }, deadline: ct).ResponseAsync);
 
-        Figures.Report(output, $"PostgreSQL outage of {down.TotalSeconds:0.0} s: {refusals.Count} calls during it answered " +
+        Figures.Report(output, $"[{cluster.StorageName}] storage outage of {down.TotalSeconds:0.0} s: {refusals.Count} calls during it answered " +
                          $"{string.Join(", ", refusals.GroupBy(r => r).Select(g => $"{g.Key} {g.Count()}"))}; " +
-                         $"the retried write succeeded {recovered.TotalSeconds:0.0} s after PostgreSQL was back");
+                         $"the retried write succeeded {recovered.TotalSeconds:0.0} s after the storage was back");
         if (refusals.Any(NeverForFaults.Contains)) output.WriteLine(cluster.LogTail("gateway1"));
         Assert.NotEmpty(refusals);
         Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.ServiceUnavailable), (liveDuringOutage, readyDuringOutage));
         Assert.Equal((System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.ServiceUnavailable), (siloLiveDuringOutage, siloReadyDuringOutage));
         foreach (var endpoint in new[] { cluster.Management[0], cluster.SiloManagement[0] })
             await Eventually.HoldsAsync(async () => (await http.GetAsync($"{endpoint}/health/ready")).IsSuccessStatusCode,
-                "ready again once PostgreSQL is back", TimeSpan.FromSeconds(30));
+                "ready again once the storage is back", TimeSpan.FromSeconds(30));
         // The writes need the database: they were refused as retryable, none answered as done.
         Assert.All(refusals, r => Assert.Contains(r, new[] { StatusCode.Unavailable, StatusCode.DeadlineExceeded }));
         Assert.Equal(applied.ResultId, again.ResultId);
@@ -284,3 +283,9 @@ public sealed class ClusterFaultTests(LocalClusterFixture cluster, ITestOutputHe
         Assert.DoesNotContain(caller.Failures.Keys, NeverForFaults.Contains);
     }
 }
+
+[Collection(LocalClusterCollection.Name)]
+public sealed class PostgresClusterFaultTests(LocalClusterFixture cluster, ITestOutputHelper output) : ClusterFaultContract(cluster, output);
+
+[Collection(AzureLocalClusterCollection.Name)]
+public sealed class AzureClusterFaultTests(AzureLocalClusterFixture cluster, ITestOutputHelper output) : ClusterFaultContract(cluster, output);

@@ -9,8 +9,14 @@ namespace CareCoordination.Tests.Faults;
 /// The documented local cluster (deploy/local-cluster.sh): a private PostgreSQL, 3 silo processes and 2 gateway
 /// processes on loopback, driven from the tests and removed afterwards. Uses the binaries this test run built.
 /// </summary>
-public sealed class LocalClusterFixture : IAsyncLifetime
+public class LocalClusterFixture : IAsyncLifetime
 {
+    /// <summary>The script's CC_STORAGE: postgres here, azure for <see cref="AzureLocalClusterFixture"/>.</summary>
+    protected virtual string Storage => "postgres";
+
+    /// <summary>What the storage is called in figures and messages.</summary>
+    public virtual string StorageName => "PostgreSQL";
+
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cc-fault-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly Dictionary<string, string> _env = new();
 
@@ -40,6 +46,8 @@ public sealed class LocalClusterFixture : IAsyncLifetime
         var grpc = block + 7;
         _env["CC_CLUSTER_DIR"] = _dir;
         _env["CC_PG_PORT"] = PgPort.ToString();
+        _env["CC_AZURITE_PORT"] = PgPort.ToString(); // one storage per cluster: the same slot of the block
+        _env["CC_STORAGE"] = Storage;
         _env["CC_SILO_PORT"] = SiloPortBase.ToString();
         _env["CC_ORLEANS_GATEWAY_PORT"] = orleansGateway.ToString();
         _env["CC_GRPC_PORT"] = grpc.ToString();
@@ -81,11 +89,11 @@ public sealed class LocalClusterFixture : IAsyncLifetime
     public Task KillSiloAsync(int n) => ScriptAsync($"kill-silo {n}", TimeSpan.FromSeconds(30));
     public Task StopServicesAsync() => ScriptAsync("stop-services", TimeSpan.FromMinutes(1));
     public Task StartServicesAsync() => ScriptAsync("start-services", TimeSpan.FromMinutes(2));
-    public Task StopPostgresAsync() => ScriptAsync("pg-stop", TimeSpan.FromSeconds(30));
-    public Task StartPostgresAsync() => ScriptAsync("pg-start", TimeSpan.FromSeconds(30));
+    public Task StopStorageAsync() => ScriptAsync("storage-stop", TimeSpan.FromSeconds(30));
+    public Task StartStorageAsync() => ScriptAsync("storage-start", TimeSpan.FromSeconds(60));
 
     /// <summary>Membership status of the silo on port SiloPortBase + n, read from the cluster's own table.</summary>
-    public async Task<int?> SiloStatusAsync(int n)
+    public virtual async Task<int?> SiloStatusAsync(int n)
     {
         await using var db = new NpgsqlConnection(ConnectionString);
         await db.OpenAsync();
@@ -137,4 +145,33 @@ public sealed class LocalClusterFixture : IAsyncLifetime
 public sealed class LocalClusterCollection : ICollectionFixture<LocalClusterFixture>
 {
     public const string Name = "local-cluster";
+}
+
+/// <summary>The same cluster on Azure Table storage (Azurite) instead of PostgreSQL: CC_STORAGE=azure.</summary>
+public sealed class AzureLocalClusterFixture : LocalClusterFixture
+{
+    protected override string Storage => "azure";
+
+    public override string StorageName => "Azure Table storage (Azurite)";
+
+    private string AzureConnectionString =>
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+        $"TableEndpoint=http://127.0.0.1:{PgPort}/devstoreaccount1;";
+
+    /// <summary>From Orleans' membership table in Azure Table storage (status by name, one row per silo generation).</summary>
+    public override async Task<int?> SiloStatusAsync(int n)
+    {
+        var table = new Azure.Data.Tables.TableClient(AzureConnectionString, "OrleansSiloInstances");
+        var port = (SiloPortBase + n).ToString();
+        Azure.Data.Tables.TableEntity? latest = null;
+        await foreach (var row in table.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"Port eq {port}")))
+            if (latest is null || string.CompareOrdinal(row.GetString("Generation"), latest.GetString("Generation")) > 0) latest = row;
+        return latest?.GetString("Status") is { } status && Enum.TryParse<Orleans.Runtime.SiloStatus>(status, out var parsed) ? (int)parsed : null;
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AzureLocalClusterCollection : ICollectionFixture<AzureLocalClusterFixture>
+{
+    public const string Name = "local-cluster-azure";
 }

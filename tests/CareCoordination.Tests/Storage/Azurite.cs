@@ -89,11 +89,14 @@ public sealed class Azurite : IAsyncDisposable
         throw new TimeoutException($"azurite-table did not open port {Port}");
     }
 
-    /// <summary>Stops it as an administrator would (SIGTERM: it saves its data and exits); the port then refuses.</summary>
+    /// <summary>
+    /// Stops it so that it keeps what it acknowledged (SIGINT: it saves its data and exits; it saves only every 5 s
+    /// otherwise, and SIGTERM would lose the last seconds); the port then refuses.
+    /// </summary>
     public async Task StopAsync()
     {
         if (_process is null || _process.HasExited) return;
-        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()])) await kill.WaitForExitAsync();
+        using (var kill = Process.Start("kill", ["-INT", _process.Id.ToString()])) await kill.WaitForExitAsync();
         try
         {
             await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));

@@ -254,6 +254,9 @@ public abstract class ClusterFaultContract(LocalClusterFixture cluster, ITestOut
         finally
         {
             await cluster.StartStorageAsync(); // whatever happened, the rest of the collection gets its database back
+            // This process's own pooled connections (the store tests') died with the server: drop them, as a silo
+            // drops each one the first time it fails.
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
         var down = outage.Elapsed;
 

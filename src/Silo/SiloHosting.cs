@@ -99,7 +99,11 @@ public static class SiloHosting
                 break;
         }
         if (storage.Provider is not (StorageProvider.Postgres or StorageProvider.AzureStorage)) silo.AddMemoryGrainStorage(PubSubStorage);
-        silo.AddMemoryStreams(AlertFeeds.StreamProvider);
+        // The pulling agents look for new alerts every 20 ms instead of Orleans' 100 ms default: a live alert waited
+        // 0-100 ms in the queue before its push (the bulk of its delivery latency), at the cost of a few hundred
+        // cheap polls a second per silo.
+        silo.AddMemoryStreams(AlertFeeds.StreamProvider, stream => stream.ConfigurePullingAgent(agent =>
+            agent.Configure(o => o.GetQueueMsgsTimerPeriod = configuration.GetValue("Alerts:PollPeriod", TimeSpan.FromMilliseconds(20)))));
         return silo;
     }
 

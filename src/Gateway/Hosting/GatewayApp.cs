@@ -83,6 +83,9 @@ public static class GatewayApp
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddSingleton<TeamSharing>();
         builder.Services.AddSingleton<AuditWriter>();
+        // Singletons: otherwise gRPC builds each interceptor by reflection for every call.
+        builder.Services.AddSingleton<ErrorMappingInterceptor>();
+        builder.Services.AddSingleton<AuthorizationInterceptor>();
         builder.Services.AddGrpc(o =>
         {
             // Outermost first: refusals of the authorization step are mapped like any other.

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Google.Protobuf;
+
+namespace CareCoordination.Benchmarks;
+
+/// <summary>
+/// The same unary call driven by h2load (nghttp2-client), a load generator in C that takes far less CPU than the
+/// .NET client: on a 2-core machine the driver shares the cores with the server, so a lighter driver shows more of
+/// the server's own speed. One fixed request body, so only for reads. Skipped when h2load is not installed.
+/// </summary>
+public static partial class H2Load
+{
+    public static bool Installed => File.Exists("/usr/bin/h2load");
+
+    public static async Task<Measured?> RunAsync(string name, int port, string path, IMessage request, string? bearer, TimeSpan duration, int streams)
+    {
+        if (!Installed) return null;
+        var body = Path.GetTempFileName();
+        var message = request.ToByteArray();
+        var frame = new byte[5 + message.Length]; // gRPC framing: uncompressed flag, big-endian length, message
+        frame[1] = (byte)(message.Length >> 24); frame[2] = (byte)(message.Length >> 16); frame[3] = (byte)(message.Length >> 8); frame[4] = (byte)message.Length;
+        message.CopyTo(frame, 5);
+        await File.WriteAllBytesAsync(body, frame);
+        try
+        {
+            var psi = new ProcessStartInfo("h2load") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { "-D", ((int)duration.TotalSeconds).ToString(), "--warm-up-time=2", "-t", "1", "-c", "4", "-m", (streams / 4).ToString(),
+                         "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers" })
+                psi.ArgumentList.Add(a);
+            if (bearer is not null) { psi.ArgumentList.Add("-H"); psi.ArgumentList.Add($"authorization: Bearer {bearer}"); }
+            psi.ArgumentList.Add($"http://127.0.0.1:{port}{path}");
+            using var h2load = Process.Start(psi)!;
+            var output = await h2load.StandardOutput.ReadToEndAsync();
+            await h2load.WaitForExitAsync();
+            var rate = Finished().Match(output);
+            var failed = Failed().Match(output);
+            var mean = MeanTime().Match(output);
+            if (!rate.Success) throw new InvalidOperationException($"h2load: {output}");
+            return new Measured(name, double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), Ms(mean), double.NaN, double.NaN,
+                failed.Success ? int.Parse(failed.Groups[1].Value) : 0, "HTTP failures");
+        }
+        finally
+        {
+            File.Delete(body);
+        }
+    }
+
+    private static double Ms(Match mean) => !mean.Success ? double.NaN
+        : double.Parse(mean.Groups[1].Value, CultureInfo.InvariantCulture) * (mean.Groups[2].Value == "us" ? 0.001 : mean.Groups[2].Value == "s" ? 1000 : 1);
+
+    [GeneratedRegex(@"finished in [\d.]+s, ([\d.]+) req/s")]
+    private static partial Regex Finished();
+
+    [GeneratedRegex(@"requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed")]
+    private static partial Regex Failed();
+
+    [GeneratedRegex(@"time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)")]
+    private static partial Regex MeanTime();
+}

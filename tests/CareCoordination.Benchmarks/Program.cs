@@ -1,0 +1,188 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using CareCoordination.Api.V1;
+using CareCoordination.Benchmarks;
+using CareCoordination.Benchmarks.Noop;
+using Grpc.Net.Client;
+
+// The service against a bare gRPC no-op on the same machine, in one run: every figure with its ratio to the no-op.
+//   dotnet run -c Release --project tests/CareCoordination.Benchmarks [-- --seconds 8 --callers 32]
+// Loopback only; every process it starts is stopped at the end; about three minutes with the defaults.
+if (args.FirstOrDefault() == "noop-server")
+{
+    await NoopServer.RunAsync(int.Parse(args[1]));
+    return 0;
+}
+
+var seconds = Option("--seconds", 8);
+var callers = Option("--callers", 32);
+var phase = TimeSpan.FromSeconds(seconds);
+var report = new Report(callers, phase);
+
+// 1. The anchor.
+var noopPort = Started.FreePort();
+Measured noop;
+await using (var server = await Started.RunAsync("no-op server", "CareCoordination.Benchmarks.dll", ["noop-server", noopPort.ToString()], noopPort))
+{
+    var channels = Enumerable.Range(0, 4).Select(_ => GrpcChannel.ForAddress($"http://127.0.0.1:{noopPort}", new GrpcChannelOptions
+        { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } })).ToArray();
+    var clients = channels.Select(c => new Noop.NoopClient(c)).ToArray();
+    noop = await Load.ClosedAsync("bare gRPC no-op", callers, phase, (caller, _) =>
+        clients[caller % clients.Length].CallAsync(new Ping { ClientId = "c-000001" }).ResponseAsync);
+    report.Anchor(noop);
+    foreach (var c in channels) c.Dispose();
+    if (await H2Load.RunAsync("bare gRPC no-op, h2load", noopPort, "/carecoordination.bench.v1.Noop/Call", new Ping { ClientId = "c-000001" }, null, phase, callers) is { } h2)
+        report.Add(report.H2LoadAnchor = h2, "mean for the p50 column", h2);
+}
+
+// 2. The service, embedded, on its durable default (SQLite, synchronous=FULL).
+await using (var service = await Service.StartAsync("Sqlite"))
+{
+    var setup = Stopwatch.StartNew();
+    await service.BuildRegionAsync(clients: 200, programs: 20, service.Team);
+    report.Note($"region built: 200 people with consent, assessment, 2 goals and 5 contacts each, 20 programs ({setup.Elapsed.TotalSeconds:0.0} s)");
+    var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
+    string AnyClient() => service.Clients[random.Value!.Next(service.Clients.Count)];
+
+    report.Add(await Load.ClosedAsync("GetClient (warm)", callers, phase, (caller, _) =>
+        service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers).ResponseAsync));
+
+    if (report.H2LoadAnchor is not null && await H2Load.RunAsync("GetClient (warm, one person), h2load", service.Port, "/carecoordination.v1.Clients/GetClient",
+            new GetClientRequest { ClientId = service.Clients[0] }, service.Token, phase, callers) is { } h2Read)
+        report.Add(h2Read, "mean for the p50 column", report.H2LoadAnchor);
+
+    var run = Guid.NewGuid().ToString("N")[..6];
+    Task Contact(int caller, long n) => service.ClientsApi(caller).RecordContactAsync(new RecordContactRequest
+        { RequestId = $"bench-{run}-{n}", ClientId = AnyClient(), Kind = ContactKind.Phone }, service.Headers).ResponseAsync;
+    var cpu = service.Process.CpuTime();
+    var contacts = await Load.ClosedAsync("RecordContact, embedded SQLite", callers, phase, Contact);
+    var busy = (service.Process.CpuTime() - cpu).TotalSeconds / ((phase + TimeSpan.FromSeconds(2)).TotalSeconds * Environment.ProcessorCount);
+    report.Add(contacts, $"service process {busy:P0} of the machine's CPU");
+    var half = contacts.PerSecond / 2;
+    long paced = 0;
+    report.Add(await Load.PacedAsync($"RecordContact at half that rate ({half:N0}/s)", half, phase,
+        n => Contact((int)(n % callers), Interlocked.Increment(ref paced) + 10_000_000)));
+
+    long referrals = -1;
+    report.Add(await Load.ClosedAsync("70% reads / 30% writes with referrals", callers, phase, async (caller, n) =>
+    {
+        var dice = (int)(n % 100);
+        if (dice < 70)
+        {
+            await service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers);
+        }
+        else if (dice < 85)
+        {
+            await Contact(caller, n + 20_000_000);
+        }
+        else if (dice < 93 || !service.PendingReferrals.TryDequeue(out var pending))
+        {
+            // Each (person, program) pair once: a person has one open referral per program and domain.
+            var pair = Interlocked.Increment(ref referrals);
+            var program = service.Programs[(int)(pair / service.Clients.Count % service.Programs.Count)];
+            var person = service.Clients[(int)(pair % service.Clients.Count)];
+            var referral = await service.ProgramsApi(caller).ReferAsync(new ReferRequest
+                { RequestId = $"refer-{run}-{n}", ClientId = person, ProgramId = program, Domain = NeedDomain.Housing }, service.Headers);
+            service.PendingReferrals.Enqueue((program, referral.ReferralId));
+        }
+        else
+        {
+            await service.ProgramsApi(caller).RespondToReferralAsync(new RespondToReferralRequest
+                { RequestId = $"respond-{run}-{n}", ProgramId = pending.Program, ReferralId = pending.Referral, Accept = true }, service.Headers);
+        }
+    }));
+
+    // Alert latency: a case manager subscribed to the team feed; each consent toggle raises one alert on it.
+    foreach (var rate in new[] { 100, 500, 1000 })
+        report.Add(await AlertLatencyAsync(service, rate, phase), "write sent → alert received by the subscriber");
+}
+
+// Memory: RSS growth per person with a realistic record, all active (just written), in a gateway of its own with
+// workstation GC (server GC keeps large free heaps per core, which would bury the per-person figure in slack).
+await using (var sized = await Service.StartAsync("Sqlite", new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }))
+{
+    await sized.BuildRegionAsync(clients: 10, programs: 1, sized.Team);
+    await Task.Delay(3000);
+    var before = sized.Process.ResidentBytes();
+    const int more = 2000;
+    await sized.AddClientsAsync(more, sized.Team);
+    await Task.Delay(3000);
+    var perClient = (sized.Process.ResidentBytes() - before) / (double)more;
+    report.Line($"memory per active client (realistic record, {more} people)", $"{perClient / 1024:0.0} KiB RSS (workstation GC)", "");
+}
+
+// 3. The same writes on process memory only: what storage costs.
+await using (var memory = await Service.StartAsync("Memory"))
+{
+    await memory.BuildRegionAsync(clients: 200, programs: 1, memory.Team);
+    report.Add(await Load.ClosedAsync("RecordContact, Storage:Provider=Memory", callers, phase, (caller, n) =>
+        memory.ClientsApi(caller).RecordContactAsync(new RecordContactRequest
+            { RequestId = $"mem-{n}", ClientId = memory.Clients[(int)(n % memory.Clients.Count)], Kind = ContactKind.Phone }, memory.Headers).ResponseAsync));
+}
+
+report.Print();
+return 0;
+
+int Option(string name, int fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+}
+
+static async Task<Measured> AlertLatencyAsync(Service service, int perSecond, TimeSpan duration)
+{
+    var sent = new ConcurrentDictionary<string, long>(); // client/kind → when its write was sent
+    var writing0 = 0;
+    var latencies = new List<double>();
+    using var stop = new CancellationTokenSource();
+    using var call = service.AlertsApi(0).Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{service.Team}" } } },
+        service.Headers, cancellationToken: stop.Token);
+    var received = 0; // alerts matched to the write that raised them (latency measured)
+    var any = 0;      // every alert the subscriber got
+    var live = 0;     // alerts received after the writes began
+    var reader = Task.Run(async () =>
+    {
+        try
+        {
+            while (await call.ResponseStream.MoveNext(stop.Token))
+            {
+                Interlocked.Increment(ref any);
+                if (Volatile.Read(ref writing0) > 0) Interlocked.Increment(ref live);
+                var alert = call.ResponseStream.Current;
+                if (sent.TryRemove($"{alert.Gap.ClientId}/{alert.Kind}", out var at))
+                {
+                    lock (latencies) latencies.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
+                    Interlocked.Increment(ref received);
+                }
+            }
+        }
+        catch (Grpc.Core.RpcException) when (stop.IsCancellationRequested) { }
+        catch (OperationCanceledException) { }
+    });
+    // The feed's history is replayed first: start writing once it has gone quiet.
+    for (var seen = -1; seen != Volatile.Read(ref any);) { seen = Volatile.Read(ref any); await Task.Delay(700); }
+    Volatile.Write(ref writing0, 1);
+    var clock = Stopwatch.StartNew();
+    var writes = 0;
+    var toggles = new ConcurrentDictionary<string, long>();
+    var writing = await Load.PacedAsync("", perSecond, duration, async n =>
+    {
+        var client = service.Clients[(int)(n % service.Clients.Count)];
+        var toggle = toggles.AddOrUpdate(client, 1, (_, v) => v + 1);
+        sent[$"{client}/{(toggle % 2 == 1 ? AlertKind.Opened : AlertKind.Closed)}"] = Stopwatch.GetTimestamp();
+        await service.ToggleConsentAsync((int)n, client, toggle, $"r{perSecond}");
+        Interlocked.Increment(ref writes);
+    });
+    var elapsed = clock.Elapsed;
+    var drain = Stopwatch.StartNew();
+    while (Volatile.Read(ref live) < writes && drain.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(50);
+    var drained = drain.Elapsed;
+    stop.Cancel();
+    await reader;
+    var measured = Load.Summarize($"alert latency at {perSecond}/s on one team feed", latencies, elapsed, new());
+    return measured with
+    {
+        Name = $"{measured.Name} ({writes} raised in {elapsed.TotalSeconds:0} s, {live} received, the last {drained.TotalSeconds:0.0} s after the writes ended)",
+        Errors = writing.Errors, ErrorKinds = writing.ErrorKinds,
+    };
+}

@@ -17,6 +17,9 @@ public sealed record Measured(string Name, double PerSecond, double P50Ms, doubl
 /// </summary>
 public static class Load
 {
+    // Numbers every call of the run, warm-ups included, so request ids built from it never repeat.
+    private static long _sequence;
+
     public static async Task<Measured> ClosedAsync(string name, int callers, TimeSpan duration, Func<int, long, Task> call,
         TimeSpan? warmup = null)
     {
@@ -28,7 +31,6 @@ public static class Load
     {
         var latencies = new List<double>[callers];
         var errors = new ConcurrentDictionary<string, int>();
-        long sequence = 0;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
         {
@@ -36,7 +38,7 @@ public static class Load
             while (clock.Elapsed < duration)
             {
                 var start = Stopwatch.GetTimestamp();
-                try { await call(caller, Interlocked.Increment(ref sequence)); }
+                try { await call(caller, Interlocked.Increment(ref _sequence)); }
                 catch (Exception e) { errors.AddOrUpdate(Kind(e), 1, (_, n) => n + 1); continue; }
                 mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
             }

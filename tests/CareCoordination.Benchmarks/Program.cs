@@ -175,7 +175,7 @@ static async Task<Measured> AlertLatencyAsync(Service service, int perSecond, Ti
     });
     var elapsed = clock.Elapsed;
     var drain = Stopwatch.StartNew();
-    while (Volatile.Read(ref live) < writes && drain.Elapsed < TimeSpan.FromSeconds(15)) await Task.Delay(50);
+    while (Volatile.Read(ref live) < writes && drain.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
     var drained = drain.Elapsed;
     stop.Cancel();
     await reader;

@@ -47,7 +47,10 @@ public static class SiloHosting
         switch (storage.Provider)
         {
             case StorageProvider.Memory:
-                silo.AddMemoryGrainStorage(StateStorage);
+                // Orleans' binary format, as the durable stores use: the default JSON made this "no storage" mode
+                // slower than SQLite, its serialization the largest cost of a write.
+                silo.AddMemoryGrainStorage(StateStorage, o => o.Configure<Serializer>((options, serializer) =>
+                    options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer)));
                 silo.Services.AddSingleton<IAlertFeedStore, MemoryAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, MemoryGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, MemoryAuditStore>();

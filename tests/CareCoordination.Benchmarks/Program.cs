@@ -15,6 +15,8 @@ if (args.FirstOrDefault() == "noop-server")
 }
 
 var seconds = Option("--seconds", 8);
+// --only memory-writes: just the in-memory write phase, printing the gateway's PID first (to attach a profiler).
+var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
 var callers = Option("--callers", 32);
 var phase = TimeSpan.FromSeconds(seconds);
 var report = new Report(callers, phase);
@@ -22,6 +24,7 @@ var report = new Report(callers, phase);
 // 1. The anchor.
 var noopPort = Started.FreePort();
 Measured noop;
+if (only is null)
 await using (var server = await Started.RunAsync("no-op server", "CareCoordination.Benchmarks.dll", ["noop-server", noopPort.ToString()], noopPort))
 {
     var channels = Enumerable.Range(0, 4).Select(_ => GrpcChannel.ForAddress($"http://127.0.0.1:{noopPort}", new GrpcChannelOptions
@@ -36,6 +39,7 @@ await using (var server = await Started.RunAsync("no-op server", "CareCoordinati
 }
 
 // 2. The service, embedded, on its durable default (SQLite, synchronous=FULL).
+if (only is null)
 await using (var service = await Service.StartAsync("Sqlite"))
 {
     var setup = Stopwatch.StartNew();
@@ -99,6 +103,7 @@ await using (var service = await Service.StartAsync("Sqlite"))
 
 // Memory: RSS growth per person with a realistic record, all active (just written), in a gateway of its own with
 // workstation GC (server GC keeps large free heaps per core, which would bury the per-person figure in slack).
+if (only is null)
 await using (var sized = await Service.StartAsync("Sqlite", new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }))
 {
     await sized.BuildRegionAsync(clients: 10, programs: 1, sized.Team);
@@ -115,6 +120,7 @@ await using (var sized = await Service.StartAsync("Sqlite", new Dictionary<strin
 await using (var memory = await Service.StartAsync("Memory"))
 {
     await memory.BuildRegionAsync(clients: 200, programs: 1, memory.Team);
+    if (only is not null) Console.Error.WriteLine($"  gateway pid {memory.Process.Pid}");
     report.Add(await Load.ClosedAsync("RecordContact, Storage:Provider=Memory", callers, phase, (caller, n) =>
         memory.ClientsApi(caller).RecordContactAsync(new RecordContactRequest
             { RequestId = $"mem-{n}", ClientId = memory.Clients[(int)(n % memory.Clients.Count)], Kind = ContactKind.Phone }, memory.Headers).ResponseAsync));
@@ -133,6 +139,7 @@ static async Task<Measured> AlertLatencyAsync(Service service, int perSecond, Ti
 {
     var sent = new ConcurrentDictionary<string, long>(); // client/kind → when its write was sent
     var writing0 = 0;
+    var sequences = new HashSet<long>(); // of the alerts received live: a hole would be a lost alert
     var latencies = new List<double>();
     using var stop = new CancellationTokenSource();
     using var call = service.AlertsApi(0).Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{service.Team}" } } },
@@ -147,8 +154,12 @@ static async Task<Measured> AlertLatencyAsync(Service service, int perSecond, Ti
             while (await call.ResponseStream.MoveNext(stop.Token))
             {
                 Interlocked.Increment(ref any);
-                if (Volatile.Read(ref writing0) > 0) Interlocked.Increment(ref live);
                 var alert = call.ResponseStream.Current;
+                if (Volatile.Read(ref writing0) > 0)
+                {
+                    Interlocked.Increment(ref live);
+                    lock (sequences) sequences.Add(alert.Sequence);
+                }
                 if (sent.TryRemove($"{alert.Gap.ClientId}/{alert.Kind}", out var at))
                 {
                     lock (latencies) latencies.Add(Stopwatch.GetElapsedTime(at).TotalMilliseconds);
@@ -175,14 +186,21 @@ static async Task<Measured> AlertLatencyAsync(Service service, int perSecond, Ti
     });
     var elapsed = clock.Elapsed;
     var drain = Stopwatch.StartNew();
-    while (Volatile.Read(ref live) < writes && drain.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(50);
+    // Two writes to one person can cross (the later applied first), so a write does not always raise an alert: the
+    // feed's sequence numbers tell how many were raised. Wait until the subscriber holds every one up to the last.
+    bool Complete() { lock (sequences) return sequences.Count > 0 && sequences.Max() - sequences.Min() + 1 == sequences.Count; }
+    for (var quiet = 0; drain.Elapsed < TimeSpan.FromSeconds(30) && (!Complete() || quiet < 10); await Task.Delay(100))
+        quiet = Complete() ? quiet + 1 : 0;
     var drained = drain.Elapsed;
+    long first, last, holes;
+    lock (sequences) (first, last, holes) = sequences.Count == 0 ? (0, 0, 0) : (sequences.Min(), sequences.Max(), sequences.Max() - sequences.Min() + 1 - sequences.Count);
     stop.Cancel();
     await reader;
     var measured = Load.Summarize($"alert latency at {perSecond}/s on one team feed", latencies, elapsed, new());
     return measured with
     {
-        Name = $"{measured.Name} ({writes} raised in {elapsed.TotalSeconds:0} s, {live} received, the last {drained.TotalSeconds:0.0} s after the writes ended)",
+        Name = $"{measured.Name} ({writes} consent writes in {elapsed.TotalSeconds:0} s raised alerts {first}–{last}; received all but {holes}, " +
+               $"complete {drained.TotalSeconds:0.0} s after the writes ended)",
         Errors = writing.Errors, ErrorKinds = writing.ErrorKinds,
     };
 }

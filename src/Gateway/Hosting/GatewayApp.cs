@@ -83,9 +83,15 @@ public static class GatewayApp
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddSingleton<TeamSharing>();
         builder.Services.AddSingleton<AuditWriter>();
-        // Singletons: otherwise gRPC builds each interceptor by reflection for every call.
+        // Singletons (all are stateless): otherwise gRPC builds each interceptor and service by reflection for every call.
         builder.Services.AddSingleton<ErrorMappingInterceptor>();
         builder.Services.AddSingleton<AuthorizationInterceptor>();
+        builder.Services.AddSingleton<ClientsService>();
+        builder.Services.AddSingleton<CareTeamsService>();
+        builder.Services.AddSingleton<ProgramsService>();
+        builder.Services.AddSingleton<AlertsService>();
+        builder.Services.AddSingleton<ReportsService>();
+        builder.Services.AddSingleton<AuditService>();
         builder.Services.AddGrpc(o =>
         {
             // Outermost first: refusals of the authorization step are mapped like any other.

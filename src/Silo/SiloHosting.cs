@@ -90,7 +90,7 @@ public static class SiloHosting
                 foreach (var name in new[] { StateStorage, PubSubStorage })
                 {
                     // Orleans' own binary serializer (version-tolerant by the [Id]s), as the embedded store uses: the
-                    // provider's default, JSON, makes a person's record about three times larger in its entity.
+                    // provider's default, JSON, makes a person's record about four times larger in its entity.
                     silo.AddAzureTableGrainStorage(name, o => o.Configure<Serializer>((options, serializer) =>
                     {
                         options.TableServiceClient = azure.Service;

@@ -1,9 +1,6 @@
 using System.Net;
 using CareCoordination.Gateway.Security;
 using CareCoordination.Silo.Operations;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.WebUtilities;
 using Orleans.Dashboard;
 
 namespace CareCoordination.Gateway.Hosting;

@@ -82,8 +82,7 @@ public static class SiloHosting
                 silo.UseAdoNetReminderService(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
                 break;
             case StorageProvider.AzureStorage:
-                var azure = new AzureTables(storage);
-                silo.Services.AddSingleton(azure);
+                var azure = AzureTables.Shared(silo.Services, storage);
                 silo.Services.AddSingleton<IAlertFeedStore, AzureAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, AzureGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, AzureAuditStore>();
@@ -128,7 +127,7 @@ public static class SiloHosting
         }
         else if (storage.Provider == StorageProvider.AzureStorage)
         {
-            silo.UseAzureStorageClustering(o => o.TableServiceClient = new AzureTables(storage).Service);
+            silo.UseAzureStorageClustering(o => o.TableServiceClient = AzureTables.Shared(silo.Services, storage).Service);
         }
         else
         {

@@ -40,6 +40,15 @@ public sealed class AzureTables
 
     public TableServiceClient Service { get; }
 
+    /// <summary>The process's one account client: membership and storage share it (one connection pool, one retry policy).</summary>
+    public static AzureTables Shared(Microsoft.Extensions.DependencyInjection.IServiceCollection services, StorageOptions storage)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(AzureTables))?.ImplementationInstance is AzureTables known) return known;
+        var tables = new AzureTables(storage);
+        services.Add(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton(tables));
+        return tables;
+    }
+
     /// <summary>A table of the project's, created on first use (a failed creation is tried again on the next use).</summary>
     public async Task<TableClient> TableAsync(string name, CancellationToken cancellationToken)
     {

@@ -231,7 +231,7 @@ internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGap
                 new ParallelOptions { MaxDegreeOfParallelism = AtOnce },
                 async (shard, _) =>
                 {
-                    try { await grains.GetGrain<ICareGapClockGrain>(shard).PendingCountAsync(); }
+                    try { await grains.Ref<ICareGapClockGrain>(shard).PendingCountAsync(); }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         logger.LogWarning("Clock shard {Shard} did not start with the silo ({ExceptionType}); its next use or reminder starts it", shard, ex.GetType().Name);

@@ -15,7 +15,8 @@ if (args.FirstOrDefault() == "noop-server")
 }
 
 var seconds = Option("--seconds", 8);
-// --only memory-writes: just the in-memory write phase, printing the gateway's PID first (to attach a profiler).
+// --only memory-writes: just the in-memory write phase, printing the gateway's PID first (to attach a profiler);
+// --only sqlite: the no-op and the embedded durable phases, without alerts and memory.
 var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
 var callers = Option("--callers", 32);
 var phase = TimeSpan.FromSeconds(seconds);
@@ -24,7 +25,7 @@ var report = new Report(callers, phase);
 // 1. The anchor.
 var noopPort = Started.FreePort();
 Measured noop;
-if (only is null)
+if (only is null or "sqlite")
 await using (var server = await Started.RunAsync("no-op server", "CareCoordination.Benchmarks.dll", ["noop-server", noopPort.ToString()], noopPort))
 {
     var channels = Enumerable.Range(0, 4).Select(_ => GrpcChannel.ForAddress($"http://127.0.0.1:{noopPort}", new GrpcChannelOptions
@@ -39,7 +40,7 @@ await using (var server = await Started.RunAsync("no-op server", "CareCoordinati
 }
 
 // 2. The service, embedded, on its durable default (SQLite, synchronous=FULL).
-if (only is null)
+if (only is null or "sqlite")
 await using (var service = await Service.StartAsync("Sqlite"))
 {
     var setup = Stopwatch.StartNew();
@@ -97,7 +98,7 @@ await using (var service = await Service.StartAsync("Sqlite"))
     }));
 
     // Alert latency: a case manager subscribed to the team feed; each consent toggle raises one alert on it.
-    foreach (var rate in new[] { 100, 500, 1000 })
+    foreach (var rate in only is null ? new[] { 100, 500, 1000 } : [])
         report.Add(await AlertLatencyAsync(service, rate, phase), "write sent → alert received by the subscriber");
 }
 
@@ -117,6 +118,7 @@ await using (var sized = await Service.StartAsync("Sqlite", new Dictionary<strin
 }
 
 // 3. The same writes on process memory only: what storage costs.
+if (only is null or "memory-writes")
 await using (var memory = await Service.StartAsync("Memory"))
 {
     await memory.BuildRegionAsync(clients: 200, programs: 1, memory.Team);

@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using System.Threading.Channels;
 using CareCoordination.Alerts;
 using Microsoft.Extensions.Options;
@@ -102,7 +103,7 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
 
         async Task CatchUpAsync(string feed)
         {
-            var grain = cluster.GetGrain<IAlertFeedGrain>(feed);
+            var grain = cluster.Ref<IAlertFeedGrain>(feed);
             while (true)
             {
                 var page = await grain.ReadAsync(cursors[feed], options.Value.ReplayPageSize, cancellationToken);

@@ -74,11 +74,11 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         IReadOnlyList<OwnedGap> gaps = request.ScopeCase switch
         {
             ListOpenGapsRequest.ScopeOneofCase.ClientId => Own(GapOwnerKind.Client, request.ClientId,
-                await grains.GetGrain<IClientGrain>(Validate.Key(request.ClientId, "client_id")).GetOpenGapsAsync(ct)),
+                await grains.Ref<IClientGrain>(Validate.Key(request.ClientId, "client_id")).GetOpenGapsAsync(ct)),
             ListOpenGapsRequest.ScopeOneofCase.ProgramId => Own(GapOwnerKind.Program, request.ProgramId,
-                await grains.GetGrain<IProgramGrain>(Validate.Key(request.ProgramId, "program_id")).GetOpenGapsAsync(ct)),
+                await grains.Ref<IProgramGrain>(Validate.Key(request.ProgramId, "program_id")).GetOpenGapsAsync(ct)),
             ListOpenGapsRequest.ScopeOneofCase.TeamId => await VisibleAsync(
-                await grains.GetGrain<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetOpenGapsAsync(ct),
+                await grains.Ref<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetOpenGapsAsync(ct),
                 await sharing.ForAsync(Caller.Of(context), request.TeamId, ct), ct),
             _ => throw Validate.Invalid("scope", "set one of client_id, team_id or program_id"),
         };
@@ -149,6 +149,6 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             : throw Validate.Invalid("gap_id", "gap_id must look like client/{client_id}/g{n} or program/{program_id}/g{n}");
 
     private ICareGapOwner OwnerGrain(GapOwner owner) => owner.Kind == GapOwnerKind.Client
-        ? grains.GetGrain<IClientGrain>(owner.Id)
-        : grains.GetGrain<IProgramGrain>(owner.Id);
+        ? grains.Ref<IClientGrain>(owner.Id)
+        : grains.Ref<IProgramGrain>(owner.Id);
 }

@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Api.V1;
 using CareCoordination.Audit;
 using CareCoordination.Gateway.Common;
@@ -9,7 +10,7 @@ namespace CareCoordination.Gateway.Audit;
 /// <summary>The audit trail, for auditors: paged records and verification of the hash chain.</summary>
 public sealed class AuditService(IGrainFactory grains, PageTokens pageTokens) : Api.V1.Audit.AuditBase
 {
-    private IAuditTrailGrain Trail => grains.GetGrain<IAuditTrailGrain>(AuditTrailGrain.Key);
+    private IAuditTrailGrain Trail => grains.Ref<IAuditTrailGrain>(AuditTrailGrain.Key);
 
     [Access(On.AuditTrail, Act.Read, "client_id")]
     public override async Task<AuditQueryResponse> Query(AuditQueryRequest request, ServerCallContext context)

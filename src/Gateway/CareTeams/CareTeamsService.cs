@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Api.V1;
 using CareCoordination.CareTeams;
 using CareCoordination.Gateway.Common;
@@ -9,7 +10,7 @@ namespace CareCoordination.Gateway.CareTeams;
 
 public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens, TeamSharing sharing) : Api.V1.CareTeams.CareTeamsBase
 {
-    private ICareTeamGrain Team(string teamId) => grains.GetGrain<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
+    private ICareTeamGrain Team(string teamId) => grains.Ref<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
 
     [Access(On.Team, Act.Create, "team_id")]
     public override async Task<Team> CreateTeam(CreateTeamRequest request, ServerCallContext context)

@@ -16,7 +16,7 @@ public sealed class TeamPolicy(IGrainFactory grains) : IAccessPolicy
 
     public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
     {
-        var team = await grains.GetGrain<ICareTeamGrain>(id).GetAccessFactsAsync(cancellationToken);
+        var team = await grains.Ref<ICareTeamGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !team.Exists)
         {
             return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request))

@@ -20,10 +20,10 @@ public sealed class TeamSharing(IGrainFactory grains)
     public async Task<Visible> ForAsync(Caller caller, string teamId, CancellationToken cancellationToken)
     {
         if (caller.IsService) return Everyone;
-        var team = await grains.GetGrain<ICareTeamGrain>(teamId).GetAccessFactsAsync(cancellationToken);
+        var team = await grains.Ref<ICareTeamGrain>(teamId).GetAccessFactsAsync(cancellationToken);
         // The caller's organisation is the token's, as the identity provider asserts it.
         if (team.Members.All(m => m.WorkerId != caller.Id) || caller.Organisation == team.Organisation) return Everyone;
         return async (clientId, ct) =>
-            (await grains.GetGrain<IClientGrain>(clientId).GetAccessFactsAsync(ct)).ConsentNow.Contains(ConsentScope.AcrossOrganisations);
+            (await grains.Ref<IClientGrain>(clientId).GetAccessFactsAsync(ct)).ConsentNow.Contains(ConsentScope.AcrossOrganisations);
     }
 }

@@ -21,7 +21,7 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
 
     public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
     {
-        var client = await grains.GetGrain<IClientGrain>(id).GetAccessFactsAsync(cancellationToken);
+        var client = await grains.Ref<IClientGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !client.Exists)
             return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request), id)
                 : Roles.Care.Any(caller.Has) ? AccessDecision.Allow("a care worker registers a person", id)
@@ -37,7 +37,7 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
                 ? AccessDecision.Allow("registered the person, who has no team yet", id)
                 : AccessDecision.Deny("not the worker who registered the person", id);
 
-        var team = await grains.GetGrain<ICareTeamGrain>(client.TeamId).GetAccessFactsAsync(cancellationToken);
+        var team = await grains.Ref<ICareTeamGrain>(client.TeamId).GetAccessFactsAsync(cancellationToken);
         // The organisation is the token's, as the identity provider asserts it, not what a team's records say.
         if (team.Members.Any(m => m.WorkerId == caller.Id))
             return caller.Organisation == team.Organisation ? AccessDecision.Allow("member of the person's care team", id)
@@ -49,7 +49,7 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
         {
             var shared = new List<string>();
             foreach (var program in client.ReferredPrograms)
-                if ((await grains.GetGrain<IProgramGrain>(program).GetAccessFactsAsync(cancellationToken)).Coordinators.Contains(caller.Id))
+                if ((await grains.Ref<IProgramGrain>(program).GetAccessFactsAsync(cancellationToken)).Coordinators.Contains(caller.Id))
                     shared.Add(program);
             if (shared.Count > 0)
                 return new AccessDecision(true, "coordinator of a program the person is referred to, with consent", id, View.Referral, shared);

@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Api.V1;
 using CareCoordination.Clients;
 using CareCoordination.Gateway.Common;
@@ -12,7 +13,7 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
 {
     private const int MaxTitle = 200;
 
-    private IClientGrain Client(string clientId) => grains.GetGrain<IClientGrain>(Validate.Key(clientId, "client_id"));
+    private IClientGrain Client(string clientId) => grains.Ref<IClientGrain>(Validate.Key(clientId, "client_id"));
 
     [Access(On.Client, Act.Create, "client_id")]
     public override async Task<ClientResponse> RegisterClient(RegisterClientRequest request, ServerCallContext context)

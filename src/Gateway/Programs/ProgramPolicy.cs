@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Gateway.Security;
 using CareCoordination.Programs;
 using Google.Protobuf;
@@ -16,7 +17,7 @@ public sealed class ProgramPolicy(IGrainFactory grains) : IAccessPolicy
 
     public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
     {
-        var program = await grains.GetGrain<IProgramGrain>(id).GetAccessFactsAsync(cancellationToken);
+        var program = await grains.Ref<IProgramGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !program.Exists)
         {
             return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request))

@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Api.V1;
 using CareCoordination.Clients;
 using CareCoordination.Gateway.Common;
@@ -14,7 +15,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     private static readonly TimeSpan DefaultResponseSla = TimeSpan.FromHours(72);
     private const int MaxCoordinators = 50;
 
-    private IProgramGrain Program(string programId) => grains.GetGrain<IProgramGrain>(Validate.Key(programId, "program_id"));
+    private IProgramGrain Program(string programId) => grains.Ref<IProgramGrain>(Validate.Key(programId, "program_id"));
 
     [Access(On.Program, Act.Create, "program_id")]
     public override async Task<Api.V1.Program> RegisterProgram(RegisterProgramRequest request, ServerCallContext context)
@@ -48,14 +49,14 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     [Access(On.Region, Act.Read, "region")]
     public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
     {
-        var region = grains.GetGrain<IRegionGrain>(Validate.Key(request.Region, "region"));
+        var region = grains.Ref<IRegionGrain>(Validate.Key(request.Region, "region"));
         var query = $"programs:{request.Region}";
         var page = await region.ListAsync(RegionMember.Program, pageTokens.Read(request.PageToken, query),
             Validate.PageSize(request.PageSize), context.CancellationToken);
         var programs = await Task.WhenAll(page.Ids.Select(async id =>
         {
             // A registration that failed after entering the directory leaves an id with no program: skip it.
-            try { return await grains.GetGrain<IProgramGrain>(id).GetAsync(context.CancellationToken); }
+            try { return await grains.Ref<IProgramGrain>(id).GetAsync(context.CancellationToken); }
             catch (D.CareCoordinationException e) when (e.Kind == D.ErrorKind.NotFound) { return null; }
         }));
         return new ListProgramsResponse
@@ -70,7 +71,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     public override async Task<ReferralResponse> Refer(ReferRequest request, ServerCallContext context)
     {
         var write = Validate.Write(request);
-        var client = grains.GetGrain<IClientGrain>(Validate.Key(request.ClientId, "client_id"));
+        var client = grains.Ref<IClientGrain>(Validate.Key(request.ClientId, "client_id"));
         var command = new Refer(Validate.Key(request.ProgramId, "program_id"), (D.NeedDomain)Validate.Enum(request.Domain, "domain"), Caller.Actor(context));
         var result = await client.ReferAsync(write, command, context.CancellationToken);
         var referral = result.Client.Referrals.First(r => r.ReferralId == result.ResultId);

@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using System.Threading.Channels;
 using CareCoordination.Audit;
 
@@ -38,7 +39,7 @@ public sealed class AuditWriter : IAsyncDisposable
             while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item)) batch.Add(item);
             try
             {
-                await _grains.GetGrain<IAuditTrailGrain>(AuditTrailGrain.Key).AppendAsync(batch.Select(b => b.Entry).ToList());
+                await _grains.Ref<IAuditTrailGrain>(AuditTrailGrain.Key).AppendAsync(batch.Select(b => b.Entry).ToList());
                 foreach (var b in batch) b.Stored.SetResult();
             }
             catch (Exception ex)

@@ -88,7 +88,7 @@ public sealed class CareGapClockGrain(
     private int ShardNumber => (int)this.GetPrimaryKeyLong();
 
     public static ICareGapClockGrain For(IGrainFactory grains, GapOwner owner, int shards) =>
-        grains.GetGrain<ICareGapClockGrain>(Shard(owner.ToString(), shards));
+        grains.Ref<ICareGapClockGrain>(Shard(owner.ToString(), shards));
 
     /// <summary>Stable across processes (string.GetHashCode is randomized per process).</summary>
     public static int Shard(string key, int shards)
@@ -193,8 +193,8 @@ public sealed class CareGapClockGrain(
         try
         {
             ICareGapOwner target = owner.Kind == GapOwnerKind.Client
-                ? GrainFactory.GetGrain<IClientGrain>(owner.Id)
-                : GrainFactory.GetGrain<IProgramGrain>(owner.Id);
+                ? GrainFactory.Ref<IClientGrain>(owner.Id)
+                : GrainFactory.Ref<IProgramGrain>(owner.Id);
             await target.WakeAsync();
         }
         catch (Exception ex)

@@ -83,7 +83,7 @@ public static class GapKeeping
         try
         {
             foreach (var feed in outbox.GroupBy(a => a.FeedId))
-                await grains.GetGrain<IAlertFeedGrain>(feed.Key).AppendAsync(feed.ToList());
+                await grains.Ref<IAlertFeedGrain>(feed.Key).AppendAsync(feed.ToList());
             outbox.Clear();
             return true;
         }

@@ -118,7 +118,7 @@ public sealed class CareTeamGrain(
         if (S.Requests.Find(request) is null)
         {
             if (S.Created) throw CareCoordinationException.Exists("team_id", $"team {Id} already exists");
-            await GrainFactory.GetGrain<IRegionGrain>(region).AddAsync(RegionMember.Team, Id);
+            await GrainFactory.Ref<IRegionGrain>(region).AddAsync(RegionMember.Team, Id);
             S.TeamId = Id;
             S.Region = region;
             S.Created = true;
@@ -184,7 +184,7 @@ public sealed class CareTeamGrain(
                 $"worker {leadWorkerId} is not a member of team {Id}; add them first");
         // The client decides (and refuses a closed case or another region); it tells this team by a caseload notice
         // before it answers, and the answer is applied here too in case that notice was lost.
-        var assigned = await GrainFactory.GetGrain<IClientGrain>(clientId)
+        var assigned = await GrainFactory.Ref<IClientGrain>(clientId)
             .AssignTeamAsync(Id, S.Region, leadWorkerId, actor, cancellationToken);
         Apply(new CaseloadNotice(clientId, assigned.Version, true, leadWorkerId, assigned.At));
         S.Requests.Remember(request, clientId, assigned.At);
@@ -228,7 +228,7 @@ public sealed class CareTeamGrain(
     {
         RequireCreated();
         var gaps = await Task.WhenAll(S.Caseload.Keys.Select(async id =>
-            (Owner: new Alerts.GapOwner(Alerts.GapOwnerKind.Client, id), Open: await GrainFactory.GetGrain<IClientGrain>(id).GetOpenGapsAsync(cancellationToken))));
+            (Owner: new Alerts.GapOwner(Alerts.GapOwnerKind.Client, id), Open: await GrainFactory.Ref<IClientGrain>(id).GetOpenGapsAsync(cancellationToken))));
         return gaps
             .SelectMany(c => c.Open.Select(g => new Alerts.OwnedGap(c.Owner, g)))
             .OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal).ToList();
@@ -237,7 +237,7 @@ public sealed class CareTeamGrain(
     public async Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        var summaries = await Task.WhenAll(S.Caseload.Keys.Select(id => GrainFactory.GetGrain<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
+        var summaries = await Task.WhenAll(S.Caseload.Keys.Select(id => GrainFactory.Ref<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
         var now = time.GetUtcNow();
         return new TeamReport(Id,
             summaries.Count(s => s.Active), summaries.Count(s => s.Registered && !s.Active),

@@ -73,7 +73,7 @@ public sealed class ClientGrain(
     {
         if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
         if (S.Registered) throw CareCoordinationException.Exists("client_id", $"client {Id} is already registered");
-        await GrainFactory.GetGrain<IRegionGrain>(command.Region).AddAsync(RegionMember.Client, Id);
+        await GrainFactory.Ref<IRegionGrain>(command.Region).AddAsync(RegionMember.Client, Id);
         var now = time.GetUtcNow();
         S.ClientId = Id;
         S.Region = command.Region;
@@ -220,7 +220,7 @@ public sealed class ClientGrain(
         if (S.Referrals.Any(r => r.ProgramId == command.ProgramId && r.Domain == command.Domain && r.Open))
             throw CareCoordinationException.Precondition("program_id",
                 $"an open referral to program {command.ProgramId} for {command.Domain} already exists");
-        var program = await GrainFactory.GetGrain<IProgramGrain>(command.ProgramId).GetAsync(cancellationToken);
+        var program = await GrainFactory.Ref<IProgramGrain>(command.ProgramId).GetAsync(cancellationToken);
         if (program.Region != S.Region)
             throw CareCoordinationException.Precondition("program_id", $"program {command.ProgramId} is in another region");
         if (!program.Domains.Contains(command.Domain))
@@ -408,7 +408,7 @@ public sealed class ClientGrain(
                 // The program may be delivering an answer to this client right now and wait on it: let that
                 // call chain back in instead of deadlocking (state is written, so a nested turn sees it whole).
                 using var reentry = RequestContext.AllowCallChainReentrancy();
-                var program = GrainFactory.GetGrain<IProgramGrain>(r.ProgramId);
+                var program = GrainFactory.Ref<IProgramGrain>(r.ProgramId);
                 if (want == ReferralStatus.Cancelled) await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? time.GetUtcNow());
                 else await program.ReceiveReferralAsync(new ReferralNotice(r.ReferralId, Id, r.Domain, r.SentAt));
                 S.Referrals[i] = S.Referrals[i] with { ProgramKnows = want };
@@ -431,7 +431,7 @@ public sealed class ClientGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<ICareTeamGrain>(team).ApplyCaseloadNoticeAsync(notice);
+                await GrainFactory.Ref<ICareTeamGrain>(team).ApplyCaseloadNoticeAsync(notice);
                 S.TeamNotices.Remove(team);
                 changed = true;
             }

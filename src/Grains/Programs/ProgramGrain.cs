@@ -69,7 +69,7 @@ public sealed class ProgramGrain(
         {
             if (S.Registered)
                 throw CareCoordinationException.Exists("program_id", $"program {this.GetPrimaryKeyString()} is already registered");
-            await GrainFactory.GetGrain<IRegionGrain>(command.Region).AddAsync(RegionMember.Program, this.GetPrimaryKeyString());
+            await GrainFactory.Ref<IRegionGrain>(command.Region).AddAsync(RegionMember.Program, this.GetPrimaryKeyString());
             S.ProgramId = this.GetPrimaryKeyString();
             S.Region = command.Region;
             S.Registered = true;
@@ -233,7 +233,7 @@ public sealed class ProgramGrain(
             {
                 // The client may be delivering a referral to this program and wait on it: let that chain back in.
                 using var reentry = RequestContext.AllowCallChainReentrancy();
-                await GrainFactory.GetGrain<IClientGrain>(r.ClientId)
+                await GrainFactory.Ref<IClientGrain>(r.ClientId)
                     .ApplyReferralUpdateAsync(new ReferralUpdate(r.ReferralId, r.Status, r.EndedAt ?? r.EnrolledAt ?? r.WaitlistedAt ?? r.RespondedAt ?? r.ReceivedAt, r.ReasonCode, r.Version));
                 S.Referrals[r.ReferralId] = S.Referrals[r.ReferralId] with { ClientKnowsVersion = r.Version };
                 delivered++;

@@ -51,8 +51,8 @@ public sealed class RegionGrain([PersistentState("region", "state")] IPersistent
 
     public async Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
-        var teams = (await Task.WhenAll(region.State.Teams.Select(t => Existing(GrainFactory.GetGrain<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken))))).OfType<Reports.TeamReport>().ToList();
-        var programs = (await Task.WhenAll(region.State.Programs.Select(p => Existing(GrainFactory.GetGrain<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken))))).OfType<Reports.ProgramReport>().ToList();
+        var teams = (await Task.WhenAll(region.State.Teams.Select(t => Existing(GrainFactory.Ref<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken))))).OfType<Reports.TeamReport>().ToList();
+        var programs = (await Task.WhenAll(region.State.Programs.Select(p => Existing(GrainFactory.Ref<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken))))).OfType<Reports.ProgramReport>().ToList();
         return new Reports.RegionReport(this.GetPrimaryKeyString(), region.State.Clients.Count, teams.Count, programs.Count,
             teams.Sum(t => t.ActiveClients),
             Reports.ReportMath.Merge(teams.Select(t => t.Gaps).Concat(programs.Select(p => p.Gaps))),

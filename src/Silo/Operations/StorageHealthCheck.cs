@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Alerts;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -16,7 +17,7 @@ public sealed class StorageHealthCheck(IGrainFactory grains) : IHealthCheck
     {
         try
         {
-            await grains.GetGrain<IAlertFeedGrain>(ProbeFeed).ReadAsync(0, 1, cancellationToken).WaitAsync(Budget, cancellationToken);
+            await grains.Ref<IAlertFeedGrain>(ProbeFeed).ReadAsync(0, 1, cancellationToken).WaitAsync(Budget, cancellationToken);
             return HealthCheckResult.Healthy("storage answers");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

@@ -107,23 +107,22 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : DbAuditStore
 
     protected override DateTimeOffset Time(DbDataReader row, int column) => new(row.GetInt64(column), TimeSpan.Zero);
 
-    public override async Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default)
-    {
-        await using var connection = await database.OpenAsync(cancellationToken);
-        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
-        // One statement, prepared once and run per record of the batch.
-        await using var insert = connection.CreateCommand();
-        insert.Transaction = tx;
-        insert.CommandText = $"INSERT INTO cc_audit ({Columns}) VALUES ({string.Join(", ", Enumerable.Range(0, 15).Select(i => $"$p{i}"))})";
-        for (var i = 0; i < 15; i++) insert.Parameters.Add(new SqliteParameter($"$p{i}", null));
-        foreach (var record in records)
+    public override Task AppendAsync(IReadOnlyList<AuditRecord> records, CancellationToken cancellationToken = default) =>
+        // Through the audit file's own group commit: one statement, prepared once and run per record.
+        database.WriteAsync((connection, tx) =>
         {
-            var values = Values(record);
-            for (var i = 0; i < values.Length; i++) insert.Parameters[i].Value = values[i] ?? DBNull.Value;
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-        await tx.CommitAsync(cancellationToken);
-    }
+            using var insert = connection.CreateCommand();
+            insert.Transaction = tx;
+            insert.CommandText = $"INSERT INTO cc_audit ({Columns}) VALUES ({string.Join(", ", Enumerable.Range(0, 15).Select(i => $"$p{i}"))})";
+            for (var i = 0; i < 15; i++) insert.Parameters.Add(new SqliteParameter($"$p{i}", null));
+            foreach (var record in records)
+            {
+                var values = Values(record);
+                for (var i = 0; i < values.Length; i++) insert.Parameters[i].Value = values[i] ?? DBNull.Value;
+                insert.ExecuteNonQuery();
+            }
+            return records.Count;
+        });
 }
 
 /// <summary>The audit trail in PostgreSQL (table cc_audit, deploy/postgres/007_audit_trail.sql).</summary>

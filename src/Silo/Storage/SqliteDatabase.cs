@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace CareCoordination.Silo.Storage;
@@ -6,7 +7,7 @@ namespace CareCoordination.Silo.Storage;
 /// The embedded mode's local database file. Its schema is versioned like the PostgreSQL one: each numbered
 /// step runs once, in order, recorded in cc_schema_version.
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : IDisposable
 {
     private static readonly (int Version, string Name, string Sql)[] Migrations =
     [
@@ -72,6 +73,8 @@ public sealed class SqliteDatabase
     ];
 
     private readonly string _connectionString;
+    private readonly BlockingCollection<Write> _writes = new();
+    private readonly Lazy<Thread> _writer;
 
     public SqliteDatabase(string path) : this(path, Migrations)
     {
@@ -92,7 +95,38 @@ public sealed class SqliteDatabase
             DefaultTimeout = 30,
         }.ToString();
         Migrate(migrations);
+        _writer = new Lazy<Thread>(() =>
+        {
+            var thread = new Thread(WriteLoop) { IsBackground = true, Name = "sqlite-writer " + Path.GetFileName(full) };
+            thread.Start();
+            return thread;
+        });
     }
+
+    /// <summary>
+    /// Runs a write in the next group commit: every write queued while the previous commit was on disk goes into one
+    /// transaction and one fsync, each under a savepoint of its own, so a write that throws (an etag conflict) undoes
+    /// only itself. The task completes once the transaction holding the write is durable; if the commit fails, every
+    /// write in it fails. The work runs on this file's writer thread, never on the caller's (an Orleans scheduler
+    /// thread), and must not begin a transaction of its own: commands take the one given.
+    /// </summary>
+    public Task<T> WriteAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        var write = new Write<T>(work);
+        _ = _writer.Value;
+        try { _writes.Add(write); }
+        catch (InvalidOperationException) { write.Fail(new ObjectDisposedException("the embedded database is closed: the silo is stopping")); }
+        return write.Task;
+    }
+
+    /// <summary>A read on a pooled connection of its own, on the thread pool: WAL lets it run beside the writer.</summary>
+    public Task<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken = default) =>
+        Task.Run(() =>
+        {
+            using var connection = new SqliteConnection(_connectionString);
+            connection.Open();
+            return work(connection);
+        }, cancellationToken);
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken = default)
     {
@@ -103,6 +137,78 @@ public sealed class SqliteDatabase
         pragma.CommandText = "PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;";
         await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
+    }
+
+    /// <summary>Stops taking writes and lets the queued ones commit.</summary>
+    public void Dispose()
+    {
+        _writes.CompleteAdding();
+        if (_writer.IsValueCreated) _writer.Value.Join(TimeSpan.FromSeconds(30));
+    }
+
+    private const int MaxGroup = 512;
+
+    private void WriteLoop()
+    {
+        SqliteConnection? connection = null;
+        var group = new List<Write>(MaxGroup);
+        var done = new List<Write>(MaxGroup);
+        foreach (var first in _writes.GetConsumingEnumerable())
+        {
+            group.Add(first);
+            while (group.Count < MaxGroup && _writes.TryTake(out var next)) group.Add(next);
+            try
+            {
+                connection ??= OpenAsync().GetAwaiter().GetResult();
+                using var tx = connection.BeginTransaction(deferred: false);
+                for (var i = 0; i < group.Count; i++)
+                {
+                    tx.Save("w");
+                    try
+                    {
+                        group[i].Run(connection, tx);
+                        tx.Release("w");
+                        done.Add(group[i]);
+                    }
+                    catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 }) // not I/O error, disk full
+                    {
+                        tx.Rollback("w");
+                        tx.Release("w");
+                        group[i].Fail(ex);
+                    }
+                }
+                tx.Commit();
+                foreach (var write in done) write.Complete();
+            }
+            catch (Exception ex)
+            {
+                // The transaction did not commit: nothing of it is stored, so every write still waiting fails.
+                foreach (var write in group) write.Fail(ex);
+                connection?.Dispose();
+                connection = null;
+            }
+            group.Clear();
+            done.Clear();
+        }
+        connection?.Dispose();
+    }
+
+    private abstract class Write
+    {
+        public abstract void Run(SqliteConnection connection, SqliteTransaction tx);
+        public abstract void Complete();
+        public abstract void Fail(Exception error);
+    }
+
+    private sealed class Write<T>(Func<SqliteConnection, SqliteTransaction, T> work) : Write
+    {
+        private readonly TaskCompletionSource<T> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T _result = default!;
+
+        public Task<T> Task => _done.Task;
+        public override void Run(SqliteConnection connection, SqliteTransaction tx) => _result = work(connection, tx);
+        public override void Complete() => _done.TrySetResult(_result);
+        public override void Fail(Exception error) => _done.TrySetException(error);
     }
 
     private void Migrate((int Version, string Name, string Sql)[] migrations)

@@ -54,6 +54,7 @@ public static class SiloHosting
                 silo.Services.AddSingleton<IAlertFeedStore, MemoryAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, MemoryGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, MemoryAuditStore>();
+                silo.Services.AddSingleton<IHistoryStore, MemoryHistoryStore>();
                 silo.UseInMemoryReminderService();
                 break;
             case StorageProvider.Sqlite:
@@ -62,6 +63,7 @@ public static class SiloHosting
                     new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>())));
                 silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, SqliteGapDueStore>();
+                silo.Services.AddSingleton<IHistoryStore, SqliteHistoryStore>();
                 silo.Services.AddSingleton<IAuditStore>(_ => new SqliteAuditStore(SqliteDatabase.Audit(storage.SqlitePath)));
                 // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
                 silo.UseInMemoryReminderService();
@@ -73,6 +75,7 @@ public static class SiloHosting
                 silo.Services.AddSingleton<IAlertFeedStore, PostgresAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, PostgresGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, PostgresAuditStore>();
+                silo.Services.AddSingleton<IHistoryStore, PostgresHistoryStore>();
                 foreach (var name in new[] { StateStorage, PubSubStorage })
                 {
                     silo.AddAdoNetGrainStorage(name, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
@@ -86,6 +89,7 @@ public static class SiloHosting
                 silo.Services.AddSingleton<IAlertFeedStore, AzureAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, AzureGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, AzureAuditStore>();
+                silo.Services.AddSingleton<IHistoryStore, AzureHistoryStore>();
                 foreach (var name in new[] { StateStorage, PubSubStorage })
                 {
                     // Orleans' own binary serializer (version-tolerant by the [Id]s), as the embedded store uses: the

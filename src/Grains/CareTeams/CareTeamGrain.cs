@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using CareCoordination.Clients;
 using CareCoordination.Common;
 using CareCoordination.Regions;
@@ -104,8 +105,12 @@ public interface ICareTeamGrain : IGrainWithStringKey
 [GrainType("care-team")]
 public sealed class CareTeamGrain(
     [PersistentState("team", "state")] IPersistentState<CareTeamState> team,
-    CareClock time) : Grain, ICareTeamGrain
+    CareClock time,
+    IHistoryStore historyStore,
+    Serializer serializer) : Grain, ICareTeamGrain
 {
+    private GrainHistory? _history;
+    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "team/" + Id);
     private static readonly TimeSpan DepartedKept = TimeSpan.FromDays(1);
     // Caseload notices interleave with requests: one write of the state at a time.
     private readonly SerialWrites _writes = new();
@@ -115,7 +120,7 @@ public sealed class CareTeamGrain(
     public async Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, string actor,
         CancellationToken cancellationToken = default)
     {
-        if (S.Requests.Find(request) is null)
+        if (await History.FindAsync(S.Requests, request) is null)
         {
             if (S.Created) throw CareCoordinationException.Exists("team_id", $"team {Id} already exists");
             await GrainFactory.Ref<IRegionGrain>(region).AddAsync(RegionMember.Team, Id);
@@ -144,7 +149,7 @@ public sealed class CareTeamGrain(
     public async Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role, string organisation, CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        if (S.Requests.Find(request) is null)
+        if (await History.FindAsync(S.Requests, request) is null)
         {
             if (S.Members.Any(m => m.WorkerId == workerId))
                 throw CareCoordinationException.Exists("worker_id", $"worker {workerId} is already a member of team {Id}");
@@ -158,7 +163,7 @@ public sealed class CareTeamGrain(
     public async Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId, CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        if (S.Requests.Find(request) is null)
+        if (await History.FindAsync(S.Requests, request) is null)
         {
             var member = S.Members.Find(m => m.WorkerId == workerId)
                 ?? throw CareCoordinationException.NotFound("worker_id", $"worker {workerId} is not a member of team {Id}");
@@ -178,7 +183,7 @@ public sealed class CareTeamGrain(
     {
         RequireCreated();
         // A retry answers what the first attempt answered, even if the client has moved on since.
-        if (S.Requests.Find(request) is { } prior) return new CaseloadEntry(clientId, leadWorkerId, prior.At ?? default, 0);
+        if (await History.FindAsync(S.Requests, request) is { } prior) return new CaseloadEntry(clientId, leadWorkerId, prior.At ?? default, 0);
         if (!S.Members.Any(m => m.WorkerId == leadWorkerId))
             throw CareCoordinationException.Precondition("lead_worker_id",
                 $"worker {leadWorkerId} is not a member of team {Id}; add them first");
@@ -246,7 +251,11 @@ public sealed class CareTeamGrain(
             summaries.Sum(s => s.GoalsTotal), summaries.Sum(s => s.GoalsAchieved), S.Members.Count);
     }
 
-    private Task PersistAsync() => _writes.WriteAsync(() => team.WriteOrDeactivateAsync(DeactivateOnIdle));
+    private Task PersistAsync() => _writes.WriteAsync(async () =>
+    {
+        await team.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await History.FileAsync(S.Requests);
+    });
 
     private void RequireCreated()
     {

@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
 using CareCoordination.CareTeams;
@@ -44,10 +45,16 @@ public interface IClientGrain : ICareGapOwner
 public sealed class ClientGrain(
     [PersistentState("client", "state")] IPersistentState<ClientState> client,
     CareClock time,
-    IOptions<CareGapOptions> options) : Grain, IClientGrain
+    IOptions<CareGapOptions> options,
+    IHistoryStore historyStore,
+    Serializer serializer) : Grain, IClientGrain
 {
-    private const int TimelineCapacity = 2000;
+    // Lines are filed every GrainHistory.FileAt writes; this bound only matters while the history store is down for
+    // long, when the state keeps the latest lines rather than grow without end.
+    private const int UnfiledCapacity = 2000;
     private DueRegistration? _due;
+    private GrainHistory? _history;
+    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "client/" + Id);
     private ClientState S => client.State;
     private string Id => this.GetPrimaryKeyString();
     private GapOwner Owner => new(GapOwnerKind.Client, Id);
@@ -56,6 +63,8 @@ public sealed class ClientGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A state stored before the timeline was filed carries its lines (up to 2,000): they are filed with the next write.
+        if (S.TimelineLast == 0 && S.Timeline.Count > 0) S.TimelineLast = S.Timeline[^1].Sequence;
         // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
         if (S.PendingReleases.Count > 0)
         {
@@ -71,7 +80,7 @@ public sealed class ClientGrain(
 
     public async Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command, CancellationToken cancellationToken = default)
     {
-        if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         if (S.Registered) throw CareCoordinationException.Exists("client_id", $"client {Id} is already registered");
         await GrainFactory.Ref<IRegionGrain>(command.Region).AddAsync(RegionMember.Client, Id);
         var now = time.GetUtcNow();
@@ -200,18 +209,17 @@ public sealed class ClientGrain(
             return "closed";
         });
 
-    public Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize, CancellationToken cancellationToken = default)
+    public async Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        var page = S.Timeline.Where(e => e.Sequence > afterSequence).Take(pageSize).ToList();
-        var more = page.Count == pageSize && S.Timeline[^1].Sequence > page[^1].Sequence;
-        return Task.FromResult(new TimelinePage(page, more ? page[^1].Sequence : 0));
+        var (page, more) = await History.ReadTimelineAsync(afterSequence, pageSize, S.Timeline, S.TimelineLast);
+        return new TimelinePage(page, more ? page[^1].Sequence : 0);
     }
 
     public async Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         RequireActive();
         var now = time.GetUtcNow();
         if (S.Consent is null || !S.Consent.Allows(ConsentScope.ReferredPrograms, now))
@@ -307,7 +315,7 @@ public sealed class ClientGrain(
     public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is not null) return FindAny(gapId);
+        if (await History.FindAsync(S.Requests, request) is not null) return FindAny(gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
         S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
@@ -319,7 +327,7 @@ public sealed class ClientGrain(
     public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is not null) return FindAny(gapId);
+        if (await History.FindAsync(S.Requests, request) is not null) return FindAny(gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
         S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Resolved, Owner, S.Region, now, actor));
@@ -342,7 +350,7 @@ public sealed class ClientGrain(
     {
         // A retry returns the first answer even if the case has closed since (e.g. a retried CloseCase).
         RequireRegistered();
-        if (S.Requests.Find(request) is { } prior) return await ReplayAsync(prior);
+        if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         RequireActive();
         // apply validates before it mutates, so a refused request changes nothing.
         var resultId = apply(time.GetUtcNow());
@@ -443,6 +451,7 @@ public sealed class ClientGrain(
     private async Task PersistAsync()
     {
         await client.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await History.FileAsync(S.Requests, S.Timeline);
     }
 
     private Task ScheduleAsync(DateTimeOffset? due) =>
@@ -450,8 +459,8 @@ public sealed class ClientGrain(
 
     private void Log(DateTimeOffset at, string kind, string detail, string actor)
     {
-        S.Timeline.Add(new TimelineEntry(S.Timeline.Count == 0 ? 1 : S.Timeline[^1].Sequence + 1, at, kind, detail, actor));
-        if (S.Timeline.Count > TimelineCapacity) S.Timeline.RemoveRange(0, S.Timeline.Count - TimelineCapacity);
+        S.Timeline.Add(new TimelineEntry(++S.TimelineLast, at, kind, detail, actor));
+        if (S.Timeline.Count > UnfiledCapacity) S.Timeline.RemoveRange(0, S.Timeline.Count - UnfiledCapacity);
     }
 
     private void RequireRegistered()

@@ -29,6 +29,10 @@ public sealed class ClientState
     [Id(18)] public int ConsecutiveMissedAppointments { get; set; }
     [Id(19)] public DateTimeOffset? LastMissedAt { get; set; }
     [Id(20)] public GapBook Gaps { get; set; } = new();
+    /// <summary>
+    /// The timeline's lines not yet filed in the history store (<see cref="GrainHistory"/>): the state carries the
+    /// latest few, not the whole history.
+    /// </summary>
     [Id(21)] public List<TimelineEntry> Timeline { get; set; } = [];
     [Id(22)] public RequestLog Requests { get; set; } = new();
     [Id(23)] public string? CloseReason { get; set; }
@@ -47,6 +51,8 @@ public sealed class ClientState
     [Id(31)] public Dictionary<string, CareTeams.CaseloadNotice> TeamNotices { get; set; } = new(StringComparer.Ordinal);
     /// <summary>The worker (or service) that registered the person: the one who reaches them until a team does.</summary>
     [Id(32)] public string RegisteredBy { get; set; } = "";
+    /// <summary>The sequence of the timeline's last line, filed or not.</summary>
+    [Id(33)] public long TimelineLast { get; set; }
 
     public bool Active => Registered && !Closed;
 }
@@ -141,4 +147,4 @@ public sealed record TimelineEntry(
     [property: Id(1)] DateTimeOffset At,
     [property: Id(2)] string Kind,
     [property: Id(3)] string Detail,
-    [property: Id(4)] string Actor);
+    [property: Id(4)] string Actor) : ISequenced;

@@ -2,25 +2,34 @@ namespace CareCoordination.Common;
 
 /// <summary>
 /// What a grain remembers of the writes it has applied, so a retried request returns the first answer
-/// instead of applying twice. Kept inside the grain's state: it is persisted in the same write as the change.
+/// instead of applying twice. A record is kept inside the grain's state, persisted in the same write as the change,
+/// until <see cref="GrainHistory"/> files it in the history store; <see cref="GrainHistory.FindAsync"/> looks in both.
 /// </summary>
 [GenerateSerializer, Alias("cc.request-log")]
 public sealed class RequestLog
 {
-    // Bounded so a long-lived grain does not grow without end; retries arrive within minutes, not after thousands of writes.
+    // Records are filed every GrainHistory.FileAt writes; this bound only matters while the history store is down
+    // for long, when the oldest unfiled records are dropped rather than let the state grow without end.
     public const int Capacity = 512;
 
     [Id(0)] public Dictionary<string, RequestRecord> Entries { get; set; } = new();
     [Id(1)] public Queue<string> Order { get; set; } = new();
+    /// <summary>How many records have been filed in the history store: none means there is nothing to look up there.</summary>
+    [Id(2)] public long Filed { get; set; }
 
     /// <summary>The earlier outcome of this request, or null if it is new. Same id with other content is refused.</summary>
     public RequestRecord? Find(WriteRequest request)
     {
         if (!Entries.TryGetValue(request.RequestId, out var record)) return null;
+        RequireSameContent(request, record);
+        return record;
+    }
+
+    public static void RequireSameContent(WriteRequest request, RequestRecord record)
+    {
         if (record.Fingerprint != request.Fingerprint)
             throw CareCoordinationException.Invalid("request_id",
                 $"request_id '{request.RequestId}' was already used for a different request; use a new request_id for a new write");
-        return record;
     }
 
     public void Remember(WriteRequest request, string resultId, DateTimeOffset? at = null)

@@ -1,3 +1,4 @@
+using Orleans.Serialization;
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
 using CareCoordination.Clients;
@@ -47,9 +48,13 @@ public interface IProgramGrain : ICareGapOwner
 public sealed class ProgramGrain(
     [PersistentState("program", "state")] IPersistentState<ProgramState> program,
     CareClock time,
-    IOptions<CareGapOptions> options) : Grain, IProgramGrain
+    IOptions<CareGapOptions> options,
+    IHistoryStore historyStore,
+    Serializer serializer) : Grain, IProgramGrain
 {
     private DueRegistration? _due;
+    private GrainHistory? _history;
+    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "program/" + this.GetPrimaryKeyString());
     private ProgramState S => program.State;
     private GapOwner Owner => new(GapOwnerKind.Program, this.GetPrimaryKeyString());
 
@@ -65,7 +70,7 @@ public sealed class ProgramGrain(
 
     public async Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default)
     {
-        if (S.Requests.Find(request) is null)
+        if (await History.FindAsync(S.Requests, request) is null)
         {
             if (S.Registered)
                 throw CareCoordinationException.Exists("program_id", $"program {this.GetPrimaryKeyString()} is already registered");
@@ -158,7 +163,7 @@ public sealed class ProgramGrain(
     public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
+        if (await History.FindAsync(S.Requests, request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
         S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
@@ -170,7 +175,7 @@ public sealed class ProgramGrain(
     public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        if (S.Requests.Find(request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
+        if (await History.FindAsync(S.Requests, request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
         var now = time.GetUtcNow();
         var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
         S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Resolved, Owner, S.Region, now, actor));
@@ -191,7 +196,7 @@ public sealed class ProgramGrain(
         RequireRegistered();
         if (!S.Referrals.TryGetValue(referralId, out var current))
             throw CareCoordinationException.NotFound("referral_id", $"referral {referralId} was not received by program {S.ProgramId}");
-        var isNew = S.Requests.Find(request) is null;
+        var isNew = await History.FindAsync(S.Requests, request) is null;
         if (isNew)
         {
             var changed = change(current, time.GetUtcNow());
@@ -220,6 +225,7 @@ public sealed class ProgramGrain(
     private async Task PersistAsync()
     {
         await program.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await History.FileAsync(S.Requests);
     }
 
     private async Task SyncAsync(DateTimeOffset? nextDue)

@@ -9,13 +9,14 @@ namespace CareCoordination.Silo.Storage;
 /// <summary>
 /// The Azure Table storage account of a region (Storage:Provider=AzureStorage): one <see cref="TableServiceClient"/>
 /// for Orleans' providers (grain state, membership, reminders) and the project's own tables (alert feeds, the clock's
-/// due times, the audit trail). The grains never see it: they know <c>IGrainStorage</c> and the store interfaces.
+/// due times, the audit trail, filed history). The grains never see it: they know <c>IGrainStorage</c> and the store interfaces.
 /// </summary>
 public sealed class AzureTables
 {
     public const string Alerts = "CareAlerts";
     public const string GapDue = "CareGapDue";
     public const string Audit = "CareAudit";
+    public const string History = "CareHistory";
 
     private readonly ConcurrentDictionary<string, Lazy<Task<TableClient>>> _tables = new();
 

@@ -40,6 +40,15 @@ public sealed class SqliteDatabase : IDisposable
             );
             CREATE INDEX cc_gap_due_shard ON cc_gap_due (shard);
             """),
+        (3, "filed history: timelines and answered requests", """
+            CREATE TABLE cc_history (
+                owner   TEXT NOT NULL,
+                log     TEXT NOT NULL,
+                key     TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                PRIMARY KEY (owner, log, key)
+            ) WITHOUT ROWID;
+            """),
     ];
 
     /// <summary>

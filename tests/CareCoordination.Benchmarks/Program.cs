@@ -45,6 +45,7 @@ await using (var service = await Service.StartAsync("Sqlite"))
 {
     var setup = Stopwatch.StartNew();
     await service.BuildRegionAsync(clients: 200, programs: 20, service.Team);
+    if (only is not null) Console.Error.WriteLine($"  gateway pid {service.Process.Pid}");
     report.Note($"region built: 200 people with consent, assessment, 2 goals and 5 contacts each, 20 programs ({setup.Elapsed.TotalSeconds:0.0} s)");
     var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
     string AnyClient() => service.Clients[random.Value!.Next(service.Clients.Count)];

@@ -111,5 +111,35 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
         return (page, page.Count > 0 && page[^1].Sequence < last);
     }
 
+    /// <summary>An entry of a log filed by key (a referral, a directory's member), or null if the log does not hold it.</summary>
+    public async Task<T?> FindFiledAsync<T>(string log, string key) where T : class =>
+        await StateWrites.GuardAsync(() => store.GetAsync(owner, log, key)) is { } bytes ? serializer.Deserialize<T>(bytes) : null;
+
+    /// <summary>Whether a directory log holds this key.</summary>
+    public async Task<bool> ContainsAsync(string log, string key) =>
+        await StateWrites.GuardAsync(() => store.GetAsync(owner, log, key)) is not null;
+
+    /// <summary>Files entries by key; false (and nothing to do but try again later) if the store did not take them.</summary>
+    public async Task<bool> TryFileAsync<T>(string log, IEnumerable<(string Key, T Value)> entries)
+    {
+        try
+        {
+            await store.PutAsync(owner, log, entries.Select(e => new HistoryEntry(e.Key, serializer.SerializeToArray(e.Value))).ToList());
+            return true;
+        }
+        catch (Exception)
+        {
+            return false; // still in the state; filed with a later write
+        }
+    }
+
+    /// <summary>Keys of a log in ordinal order after <paramref name="afterKey"/>, at most <paramref name="max"/>.</summary>
+    public async Task<IReadOnlyList<string>> ReadKeysAsync(string log, string afterKey, int max) =>
+        (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max))).Select(e => e.Key).ToList();
+
+    /// <summary>Entries of a log in key order after <paramref name="afterKey"/>, at most <paramref name="max"/>.</summary>
+    public async Task<IReadOnlyList<T>> ReadFiledAsync<T>(string log, string afterKey, int max) =>
+        (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max))).Select(e => serializer.Deserialize<T>(e.Payload)!).ToList();
+
     private static string Key(long sequence) => sequence.ToString("D19");
 }

@@ -27,33 +27,80 @@ public interface IRegionGrain : IGrainWithStringKey
 [GenerateSerializer, Alias("cc.region-state")]
 public sealed class RegionState
 {
+    /// <summary>
+    /// Clients registered but not yet filed in the directory's history log: a region of 100,000 people writes as
+    /// many bytes per registration as one of 100. (Before filing existed, every client of the region was here.)
+    /// </summary>
     [Id(0)] public SortedSet<string> Clients { get; set; } = new(StringComparer.Ordinal);
     [Id(1)] public SortedSet<string> Teams { get; set; } = new(StringComparer.Ordinal);
     [Id(2)] public SortedSet<string> Programs { get; set; } = new(StringComparer.Ordinal);
+    /// <summary>Every client of the region, filed or not.</summary>
+    [Id(3)] public int ClientCount { get; set; }
+    /// <summary>How many clients were filed: none means there is nothing to look up in the log.</summary>
+    [Id(4)] public long FiledClients { get; set; }
 }
 
 [GrainType("region")]
-public sealed class RegionGrain([PersistentState("region", "state")] IPersistentState<RegionState> region) : Grain, IRegionGrain
+public sealed class RegionGrain(
+    [PersistentState("region", "state")] IPersistentState<RegionState> region,
+    IHistoryStore historyStore,
+    Orleans.Serialization.Serializer serializer) : Grain, IRegionGrain
 {
-    public async Task AddAsync(RegionMember kind, string id)
+    private const string ClientLog = "clients";
+    private static readonly byte[] Member = [1];
+    private GrainHistory? _history;
+    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "region/" + this.GetPrimaryKeyString());
+    private RegionState S => region.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        if (!Set(kind).Add(id)) return;
-        await region.WriteOrDeactivateAsync(DeactivateOnIdle);
+        // A directory stored before filing existed holds every client: they count, and are filed with the next write.
+        if (S.ClientCount == 0) S.ClientCount = S.Clients.Count;
+        return Task.CompletedTask;
     }
 
-    public Task<RegionPage> ListAsync(RegionMember kind, string? after, int max, CancellationToken cancellationToken = default)
+    public async Task AddAsync(RegionMember kind, string id)
     {
-        var set = Set(kind);
-        var ids = set.Where(x => string.IsNullOrEmpty(after) || string.CompareOrdinal(x, after) > 0).Take(max + 1).ToList();
-        var next = ids.Count > max ? ids[max - 1] : null;
-        return Task.FromResult(new RegionPage(ids.Take(max).ToList(), next, set.Count));
+        if (kind == RegionMember.Client)
+        {
+            if (S.Clients.Contains(id) || (S.FiledClients > 0 && await History.ContainsAsync(ClientLog, id))) return;
+            S.Clients.Add(id);
+            S.ClientCount++;
+        }
+        else if (!Set(kind).Add(id))
+        {
+            return;
+        }
+        await region.WriteOrDeactivateAsync(DeactivateOnIdle);
+        if (S.Clients.Count >= GrainHistory.FileAt && await History.TryFileAsync(ClientLog, S.Clients.Select(c => (c, Member))))
+        {
+            // Dropped from the state written next; a crash before that files them again, to no effect.
+            S.FiledClients += S.Clients.Count;
+            S.Clients.Clear();
+        }
+    }
+
+    public async Task<RegionPage> ListAsync(RegionMember kind, string? after, int max, CancellationToken cancellationToken = default)
+    {
+        bool After(string x) => string.IsNullOrEmpty(after) || string.CompareOrdinal(x, after) > 0;
+        if (kind != RegionMember.Client)
+        {
+            var set = Set(kind);
+            var ids = set.Where(After).Take(max + 1).ToList();
+            return new RegionPage(ids.Take(max).ToList(), ids.Count > max ? ids[max - 1] : null, set.Count);
+        }
+        // The first max + 1 of the filed and of the unfiled, merged: the first max + 1 of all (a client filed and
+        // still in the state after a crash counts once).
+        var filed = S.FiledClients > 0 ? await History.ReadKeysAsync(ClientLog, after ?? "", max + 1) : [];
+        var page = filed.Concat(S.Clients.Where(After).Take(max + 1)).Distinct().Order(StringComparer.Ordinal).Take(max + 1).ToList();
+        return new RegionPage(page.Take(max).ToList(), page.Count > max ? page[max - 1] : null, S.ClientCount);
     }
 
     public async Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         var teams = (await Task.WhenAll(region.State.Teams.Select(t => Existing(GrainFactory.Ref<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken))))).OfType<Reports.TeamReport>().ToList();
         var programs = (await Task.WhenAll(region.State.Programs.Select(p => Existing(GrainFactory.Ref<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken))))).OfType<Reports.ProgramReport>().ToList();
-        return new Reports.RegionReport(this.GetPrimaryKeyString(), region.State.Clients.Count, teams.Count, programs.Count,
+        return new Reports.RegionReport(this.GetPrimaryKeyString(), S.ClientCount, teams.Count, programs.Count,
             teams.Sum(t => t.ActiveClients),
             Reports.ReportMath.Merge(teams.Select(t => t.Gaps).Concat(programs.Select(p => p.Gaps))),
             Reports.ReportMath.Merge(teams.Select(t => t.Referrals)),

@@ -108,6 +108,20 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         return result.ToProto(request.ProgramId);
     }
 
+    [Access(On.Program, Act.Manage, "program_id")]
+    public override async Task<ListReferralsResponse> ListReferrals(ListReferralsRequest request, ServerCallContext context)
+    {
+        var program = Program(request.ProgramId);
+        var query = $"referrals:{request.ProgramId}";
+        var page = await program.ListReferralsAsync(pageTokens.Read(request.PageToken, query), Validate.PageSize(request.PageSize),
+            context.CancellationToken);
+        return new ListReferralsResponse
+        {
+            Referrals = { page.Referrals.Select(r => r.ToProto(request.ProgramId)) },
+            NextPageToken = page.NextAfter is { } next ? pageTokens.Issue(query, next) : "",
+        };
+    }
+
     /// <summary>The coordinators named, and the worker who registers the program: it coordinates what it registers.</summary>
     private static List<string> Coordinators(RegisterProgramRequest request, ServerCallContext context)
     {

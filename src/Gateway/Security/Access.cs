@@ -23,7 +23,7 @@ public enum Act
     Create,
     Read,
     Write,
-    /// <summary>Manage a team (members, assignments) or coordinate a program (answer referrals, enroll, discharge).</summary>
+    /// <summary>Manage a team (members, assignments) or coordinate a program (answer referrals, enroll, discharge, list its referrals).</summary>
     Manage,
     /// <summary>Put a person on a team: from the intake, or away from the team whose lead lets them go.</summary>
     Assign,

@@ -36,6 +36,10 @@ public interface IProgramGrain : ICareGapOwner
     [Alias("Report")]
     Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Every referral the program received, in progress or ended, in referral-id order after <paramref name="after"/>.</summary>
+    [Alias("ListReferrals")]
+    Task<ReferralPage> ListReferralsAsync(string? after, int max, CancellationToken cancellationToken = default);
+
     /// <summary>Region and coordinators, for the gateway's access policy; <see cref="ProgramAccessFacts.None"/> if unknown.</summary>
     [Alias("AccessFacts")]
     Task<ProgramAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
@@ -52,6 +56,7 @@ public sealed class ProgramGrain(
     IHistoryStore historyStore,
     Serializer serializer) : Grain, IProgramGrain
 {
+    private const string ReferralLog = "referrals";
     private DueRegistration? _due;
     private GrainHistory? _history;
     private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "program/" + this.GetPrimaryKeyString());
@@ -102,7 +107,9 @@ public sealed class ProgramGrain(
     public async Task ReceiveReferralAsync(ReferralNotice notice)
     {
         RequireRegistered();
-        if (S.Referrals.ContainsKey(notice.ReferralId)) return;
+        // A late re-delivery of a referral that has since ended and been filed must not bring it back.
+        if (S.Referrals.ContainsKey(notice.ReferralId) || (S.Filed.Sent > 0 && await History.ContainsAsync(ReferralLog, notice.ReferralId)))
+            return;
         S.Referrals[notice.ReferralId] = new ProgramReferral(notice.ReferralId, notice.ClientId, notice.Domain, ReferralStatus.Sent,
             time.GetUtcNow(), null, null, null, null, "", 0, 0, notice.SentAt);
         await CommitAsync();
@@ -151,7 +158,19 @@ public sealed class ProgramGrain(
     {
         RequireRegistered();
         return Task.FromResult(new Reports.ProgramReport(S.ProgramId, S.Capacity, S.Enrolled, S.Waitlist.Count(),
-            Reports.ReportMath.Funnel(S.Referrals.Values), Reports.ReportMath.Gaps(S.Gaps.Open, S.Gaps.History, time.GetUtcNow())));
+            Reports.ReportMath.Funnel(S.Referrals.Values, S.Filed), Reports.ReportMath.Gaps(S.Gaps.Open, S.Gaps.History, time.GetUtcNow())));
+    }
+
+    public async Task<ReferralPage> ListReferralsAsync(string? after, int max, CancellationToken cancellationToken = default)
+    {
+        RequireRegistered();
+        bool After(string id) => string.IsNullOrEmpty(after) || string.CompareOrdinal(id, after) > 0;
+        // The first max + 1 of the filed and of the state's, merged by id: the first max + 1 of all (a referral filed
+        // and still in the state after a crash is the same referral, ended, and counts once).
+        var filed = S.Filed.Sent > 0 ? await History.ReadFiledAsync<ProgramReferral>(ReferralLog, after ?? "", max + 1) : [];
+        var page = S.Referrals.Values.Where(r => After(r.ReferralId)).OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1)
+            .Concat(filed).DistinctBy(r => r.ReferralId).OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1).ToList();
+        return new ReferralPage(page.Take(max).ToList(), page.Count > max ? page[max - 1].ReferralId : null);
     }
 
     public Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
@@ -194,18 +213,28 @@ public sealed class ProgramGrain(
     private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId, Func<ProgramReferral, DateTimeOffset, ProgramReferral> change)
     {
         RequireRegistered();
-        if (!S.Referrals.TryGetValue(referralId, out var current))
-            throw CareCoordinationException.NotFound("referral_id", $"referral {referralId} was not received by program {S.ProgramId}");
         var isNew = await History.FindAsync(S.Requests, request) is null;
+        if (!S.Referrals.TryGetValue(referralId, out var current))
+        {
+            var filed = S.Filed.Sent > 0 ? await History.FindFiledAsync<ProgramReferral>(ReferralLog, referralId) : null;
+            if (filed is null)
+                throw CareCoordinationException.NotFound("referral_id", $"referral {referralId} was not received by program {S.ProgramId}");
+            // A retry of the write that ended it answers as the first time; anything else finds it ended.
+            return isNew
+                ? throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} has ended ({filed.Status})")
+                : filed;
+        }
         if (isNew)
         {
             var changed = change(current, time.GetUtcNow());
             S.Referrals[referralId] = changed with { Version = current.Version + 1 };
             S.Requests.Remember(request, referralId);
         }
+        var answer = S.Referrals[referralId];
         // Also on a retry: finish telling the client if the first attempt could not.
         await CommitAsync(mutated: isNew);
-        return S.Referrals[referralId];
+        // The commit may have filed it (it ended, and the client heard): it is what it was.
+        return S.Referrals.GetValueOrDefault(referralId) ?? answer;
     }
 
     private string Feed => AlertFeeds.Program(this.GetPrimaryKeyString());
@@ -226,6 +255,15 @@ public sealed class ProgramGrain(
     {
         await program.WriteOrDeactivateAsync(DeactivateOnIdle);
         await History.FileAsync(S.Requests);
+        // Ended referrals the client knows the end of leave the state once enough have gathered.
+        var ended = S.Referrals.Values.Where(r => ReferralTally.Ended(r.Status) && r.ClientKnowsVersion >= r.Version).ToList();
+        if (ended.Count >= GrainHistory.FileAt && await History.TryFileAsync(ReferralLog, ended.Select(r => (r.ReferralId, r))))
+            foreach (var r in ended)
+            {
+                // Dropped from the state written next, counted in its tally; a crash before that files them again.
+                S.Referrals.Remove(r.ReferralId);
+                S.Filed.Add(r);
+            }
     }
 
     private async Task SyncAsync(DateTimeOffset? nextDue)
@@ -241,7 +279,9 @@ public sealed class ProgramGrain(
                 using var reentry = RequestContext.AllowCallChainReentrancy();
                 await GrainFactory.Ref<IClientGrain>(r.ClientId)
                     .ApplyReferralUpdateAsync(new ReferralUpdate(r.ReferralId, r.Status, r.EndedAt ?? r.EnrolledAt ?? r.WaitlistedAt ?? r.RespondedAt ?? r.ReceivedAt, r.ReasonCode, r.Version));
-                S.Referrals[r.ReferralId] = S.Referrals[r.ReferralId] with { ClientKnowsVersion = r.Version };
+                // A nested turn (the client calling back) may have delivered and filed it meanwhile.
+                if (S.Referrals.TryGetValue(r.ReferralId, out var now) && now.ClientKnowsVersion < r.Version)
+                    S.Referrals[r.ReferralId] = now with { ClientKnowsVersion = r.Version };
                 delivered++;
             }
             catch (Exception ex) when (ex is not CareCoordinationException) { allDelivered = false; }

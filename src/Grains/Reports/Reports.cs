@@ -108,6 +108,19 @@ public static class ReportMath
     public static ReferralFunnel Funnel(IEnumerable<ProgramReferral> referrals) =>
         Funnel(referrals.Select(r => (r.Status, r.SentAt, r.RespondedAt)));
 
+    /// <summary>A program's funnel: the referrals in its state, and what its filed ones add (all ended).</summary>
+    public static ReferralFunnel Funnel(IEnumerable<ProgramReferral> referrals, ReferralTally filed)
+    {
+        var list = referrals.ToList();
+        var now = Funnel(list);
+        var responses = list.Where(r => r.RespondedAt is not null).Select(r => (r.RespondedAt!.Value - r.SentAt).TotalHours).ToList();
+        var count = responses.Count + filed.Responses;
+        // A completed referral was also accepted and enrolled; a cancelled or declined one counts only as such.
+        return new ReferralFunnel(now.Sent + filed.Sent, now.Accepted + filed.Completed, now.Declined + filed.Declined, now.Waitlisted,
+            now.Enrolled + filed.Completed, now.Completed + filed.Completed, now.Cancelled + filed.Cancelled,
+            count == 0 ? null : Math.Round((responses.Sum() + filed.ResponseHours) / count, 2));
+    }
+
     public static GapStats Merge(IEnumerable<GapStats> parts)
     {
         var list = parts.ToList();

@@ -49,6 +49,65 @@ public sealed class ProgramsApiTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_program_files_its_ended_referrals_and_still_lists_counts_and_answers_for_every_one()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        await s.WithProgramAsync();
+        var person = await s.ClientAsync();
+        var coordinator = GatewayFixture.As(ApiScenario.Coordinator);
+        // One person referred 40 times over the years, each referral declined: more than a filing's worth ends.
+        var declines = new List<RespondToReferralRequest>();
+        for (var i = 0; i < 40; i++)
+        {
+            var referral = await gateway.Programs.ReferAsync(new ReferRequest
+                { RequestId = TestKeys.Request(), ClientId = person, ProgramId = s.ProgramId, Domain = NeedDomain.Housing }, s.Worker);
+            var decline = new RespondToReferralRequest
+                { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral.ReferralId, Accept = false, ReasonCode = "no-place" };
+            await gateway.Programs.RespondToReferralAsync(decline, coordinator);
+            declines.Add(decline);
+        }
+        var open = await gateway.Programs.ReferAsync(new ReferRequest
+            { RequestId = TestKeys.Request(), ClientId = person, ProgramId = s.ProgramId, Domain = NeedDomain.Housing }, s.Worker);
+
+        // The program's record carries the open one and at most a filing's worth of ended ones.
+        var program = await gateway.Programs.GetProgramAsync(new GetProgramRequest { ProgramId = s.ProgramId }, coordinator);
+        Assert.Contains(program.Referrals, r => r.ReferralId == open.ReferralId);
+        Assert.True(program.Referrals.Count <= 17, $"the program's state still carries {program.Referrals.Count} referrals");
+
+        // Every referral is listed, page by page, in id order, with how it ended.
+        var listed = new List<ProgramReferral>();
+        var token = "";
+        do
+        {
+            var page = await gateway.Programs.ListReferralsAsync(new ListReferralsRequest { ProgramId = s.ProgramId, PageSize = 7, PageToken = token }, coordinator);
+            Assert.True(page.Referrals.Count <= 7);
+            listed.AddRange(page.Referrals);
+            token = page.NextPageToken;
+        } while (token.Length > 0);
+        Assert.Equal(41, listed.Count);
+        Assert.Equal(listed.Select(r => r.ReferralId).Order(StringComparer.Ordinal), listed.Select(r => r.ReferralId));
+        Assert.Equal(40, listed.Count(r => r.Status == ReferralStatus.Declined && r.ReasonCode == "no-place"));
+
+        var report = await gateway.Reports.ProgramReportAsync(new ProgramReportRequest { ProgramId = s.ProgramId }, coordinator);
+        Assert.Equal(41, report.Referrals.Sent);
+        Assert.Equal(40, report.Referrals.Declined);
+
+        // The first decline, long filed: its retry answers as the first time; a new answer is refused, naming the field.
+        var retried = await gateway.Programs.RespondToReferralAsync(declines[0], coordinator);
+        Assert.Equal(ReferralStatus.Declined, retried.Status);
+        Assert.Equal(declines[0].ReferralId, retried.ReferralId);
+        var again = await Assert.ThrowsAsync<RpcException>(() => gateway.Programs.RespondToReferralAsync(
+            new RespondToReferralRequest { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = declines[0].ReferralId, Accept = true }, coordinator).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
+        Assert.Contains("referral_id", again.Status.Detail);
+
+        // A token of another list is refused.
+        var foreign = await Assert.ThrowsAsync<RpcException>(() => gateway.Programs.ListReferralsAsync(
+            new ListReferralsRequest { ProgramId = s.ProgramId, PageToken = "not-a-token" }, coordinator).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, foreign.StatusCode);
+    }
+
+    [Fact]
     public async Task Programs_of_a_region_are_listed_page_by_page()
     {
         var s = new ApiScenario(gateway);

@@ -76,6 +76,22 @@ public sealed class Started : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>Runs a shell script to its end (bounded to five minutes); its output is shown only if it fails.</summary>
+    public static async Task ScriptAsync(string script, string command, IDictionary<string, string> environment)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(script);
+        psi.ArgumentList.Add(command);
+        foreach (var (k, v) in environment) psi.Environment[k] = v;
+        using var process = Process.Start(psi)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{Path.GetFileName(script)} {command} failed ({process.ExitCode}): {await output}{await errors}");
+    }
+
     public static int FreePort()
     {
         var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);

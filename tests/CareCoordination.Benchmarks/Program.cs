@@ -6,7 +6,7 @@ using CareCoordination.Benchmarks.Noop;
 using Grpc.Net.Client;
 
 // The service against a bare gRPC no-op on the same machine, in one run: every figure with its ratio to the no-op.
-//   dotnet run -c Release --project tests/CareCoordination.Benchmarks [-- --seconds 8 --callers 32]
+//   dotnet run -c Release --project tests/CareCoordination.Benchmarks [-- --seconds 8 --callers 32 --postgres]
 // Loopback only; every process it starts is stopped at the end; about three minutes with the defaults.
 if (args.FirstOrDefault() == "noop-server")
 {
@@ -16,9 +16,11 @@ if (args.FirstOrDefault() == "noop-server")
 
 var seconds = Option("--seconds", 8);
 // --only memory-writes: just the in-memory write phase, printing the gateway's PID first (to attach a profiler);
-// --only sqlite: the no-op and the embedded durable phases, without alerts and memory.
+// --only sqlite: the no-op and the embedded durable phases, without alerts and memory;
+// --postgres: also the durable phases on the local PostgreSQL cluster (3 silos, 2 gateways; needs PostgreSQL installed).
 var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
 var callers = Option("--callers", 32);
+var postgres = args.Contains("--postgres");
 var phase = TimeSpan.FromSeconds(seconds);
 var report = new Report(callers, phase);
 
@@ -39,69 +41,14 @@ await using (var server = await Started.RunAsync("no-op server", "CareCoordinati
         report.Add(report.H2LoadAnchor = h2, "mean for the p50 column", h2);
 }
 
-// 2. The service, embedded, on its durable default (SQLite, synchronous=FULL).
+// 2. The service, embedded, on its durable default (SQLite, synchronous=FULL); and, on request (--postgres), the
+// PostgreSQL cluster of deploy/local-cluster.sh (3 silos, 2 gateways, one database) on the same machine.
 if (only is null or "sqlite")
 await using (var service = await Service.StartAsync("Sqlite"))
-{
-    var setup = Stopwatch.StartNew();
-    await service.BuildRegionAsync(clients: 200, programs: 20, service.Team);
-    if (only is not null) Console.Error.WriteLine($"  gateway pid {service.Process.Pid}");
-    report.Note($"region built: 200 people with consent, assessment, 2 goals and 5 contacts each, 20 programs ({setup.Elapsed.TotalSeconds:0.0} s)");
-    var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
-    string AnyClient() => service.Clients[random.Value!.Next(service.Clients.Count)];
-
-    report.Add(await Load.ClosedAsync("GetClient (warm)", callers, phase, (caller, _) =>
-        service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers).ResponseAsync));
-
-    if (report.H2LoadAnchor is not null && await H2Load.RunAsync("GetClient (warm, one person), h2load", service.Port, "/carecoordination.v1.Clients/GetClient",
-            new GetClientRequest { ClientId = service.Clients[0] }, service.Token, phase, callers) is { } h2Read)
-        report.Add(h2Read, "mean for the p50 column", report.H2LoadAnchor);
-
-    var run = Guid.NewGuid().ToString("N")[..6];
-    Task Contact(int caller, long n) => service.ClientsApi(caller).RecordContactAsync(new RecordContactRequest
-        { RequestId = $"bench-{run}-{n}", ClientId = AnyClient(), Kind = ContactKind.Phone }, service.Headers).ResponseAsync;
-    var cpu = service.Process.CpuTime();
-    var contacts = await Load.ClosedAsync("RecordContact, embedded SQLite", callers, phase, Contact);
-    var busy = (service.Process.CpuTime() - cpu).TotalSeconds / ((phase + TimeSpan.FromSeconds(2)).TotalSeconds * Environment.ProcessorCount);
-    report.Add(contacts, $"service process {busy:P0} of the machine's CPU");
-    var half = contacts.PerSecond / 2;
-    long paced = 0;
-    report.Add(await Load.PacedAsync($"RecordContact at half that rate ({half:N0}/s)", half, phase,
-        n => Contact((int)(n % callers), Interlocked.Increment(ref paced) + 10_000_000)));
-
-    long referrals = -1;
-    report.Add(await Load.ClosedAsync("70% reads / 30% writes with referrals", callers, phase, async (caller, n) =>
-    {
-        var dice = (int)(n % 100);
-        if (dice < 70)
-        {
-            await service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers);
-        }
-        else if (dice < 85)
-        {
-            await Contact(caller, n + 20_000_000);
-        }
-        else if (dice < 93 || !service.PendingReferrals.TryDequeue(out var pending))
-        {
-            // Each (person, program) pair once: a person has one open referral per program and domain.
-            var pair = Interlocked.Increment(ref referrals);
-            var program = service.Programs[(int)(pair / service.Clients.Count % service.Programs.Count)];
-            var person = service.Clients[(int)(pair % service.Clients.Count)];
-            var referral = await service.ProgramsApi(caller).ReferAsync(new ReferRequest
-                { RequestId = $"refer-{run}-{n}", ClientId = person, ProgramId = program, Domain = NeedDomain.Housing }, service.Headers);
-            service.PendingReferrals.Enqueue((program, referral.ReferralId));
-        }
-        else
-        {
-            await service.ProgramsApi(caller).RespondToReferralAsync(new RespondToReferralRequest
-                { RequestId = $"respond-{run}-{n}", ProgramId = pending.Program, ReferralId = pending.Referral, Accept = true }, service.Headers);
-        }
-    }));
-
-    // Alert latency: a case manager subscribed to the team feed; each consent toggle raises one alert on it.
-    foreach (var rate in only is null ? new[] { 100, 500, 1000 } : [])
-        report.Add(await AlertLatencyAsync(service, rate, phase), "write sent → alert received by the subscriber");
-}
+    await DurableAsync(service, "embedded SQLite", alerts: only is null);
+if (postgres)
+await using (var cluster = await Service.StartClusterAsync())
+    await DurableAsync(cluster, "PostgreSQL cluster", alerts: false);
 
 // Memory: RSS growth per person with a realistic record, all active (just written), in a gateway of its own with
 // workstation GC (server GC keeps large free heaps per core, which would bury the per-person figure in slack).
@@ -131,6 +78,75 @@ await using (var memory = await Service.StartAsync("Memory"))
 
 report.Print();
 return 0;
+
+async Task DurableAsync(Service service, string where, bool alerts)
+{
+    var setup = Stopwatch.StartNew();
+    await service.BuildRegionAsync(clients: 200, programs: 20, service.Team);
+    if (only is not null && !service.IsCluster) Console.Error.WriteLine($"  gateway pid {service.Process.Pid}");
+    report.Note($"{where}: region built: 200 people with consent, assessment, 2 goals and 5 contacts each, 20 programs ({setup.Elapsed.TotalSeconds:0.0} s)");
+    var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
+    string AnyClient() => service.Clients[random.Value!.Next(service.Clients.Count)];
+
+    report.Add(await Load.ClosedAsync($"GetClient (warm), {where}", callers, phase, (caller, _) =>
+        service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers).ResponseAsync));
+
+    if (report.H2LoadAnchor is not null && await H2Load.RunAsync($"GetClient (warm, one person), {where}, h2load", service.Port, "/carecoordination.v1.Clients/GetClient",
+            new GetClientRequest { ClientId = service.Clients[0] }, service.Token, phase, callers) is { } h2Read)
+        report.Add(h2Read, "mean for the p50 column", report.H2LoadAnchor);
+
+    var run = Guid.NewGuid().ToString("N")[..6];
+    Task Contact(int caller, long n) => service.ClientsApi(caller).RecordContactAsync(new RecordContactRequest
+        { RequestId = $"bench-{run}-{n}", ClientId = AnyClient(), Kind = ContactKind.Phone }, service.Headers).ResponseAsync;
+    var cpu = service.IsCluster ? TimeSpan.Zero : service.Process.CpuTime();
+    var contacts = await Load.ClosedAsync($"RecordContact, {where}", callers, phase, Contact);
+    if (service.IsCluster)
+    {
+        report.Add(contacts);
+    }
+    else
+    {
+        var busy = (service.Process.CpuTime() - cpu).TotalSeconds / ((phase + TimeSpan.FromSeconds(2)).TotalSeconds * Environment.ProcessorCount);
+        report.Add(contacts, $"service process {busy:P0} of the machine's CPU");
+    }
+    var half = contacts.PerSecond / 2;
+    long paced = 0;
+    report.Add(await Load.PacedAsync($"RecordContact at half that rate ({half:N0}/s), {where}", half, phase,
+        n => Contact((int)(n % callers), Interlocked.Increment(ref paced) + 10_000_000)));
+
+    long referrals = -1;
+    report.Add(await Load.ClosedAsync($"70% reads / 30% writes with referrals, {where}", callers, phase, async (caller, n) =>
+    {
+        var dice = (int)(n % 100);
+        if (dice < 70)
+        {
+            await service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers);
+        }
+        else if (dice < 85)
+        {
+            await Contact(caller, n + 20_000_000);
+        }
+        else if (dice < 93 || !service.PendingReferrals.TryDequeue(out var pending))
+        {
+            // Each (person, program) pair once: a person has one open referral per program and domain.
+            var pair = Interlocked.Increment(ref referrals);
+            var program = service.Programs[(int)(pair / service.Clients.Count % service.Programs.Count)];
+            var person = service.Clients[(int)(pair % service.Clients.Count)];
+            var referral = await service.ProgramsApi(caller).ReferAsync(new ReferRequest
+                { RequestId = $"refer-{run}-{n}", ClientId = person, ProgramId = program, Domain = NeedDomain.Housing }, service.Headers);
+            service.PendingReferrals.Enqueue((program, referral.ReferralId));
+        }
+        else
+        {
+            await service.ProgramsApi(caller).RespondToReferralAsync(new RespondToReferralRequest
+                { RequestId = $"respond-{run}-{n}", ProgramId = pending.Program, ReferralId = pending.Referral, Accept = true }, service.Headers);
+        }
+    }));
+
+    // Alert latency: a case manager subscribed to the team feed; each consent toggle raises one alert on it.
+    foreach (var rate in alerts ? new[] { 100, 500, 1000 } : [])
+        report.Add(await AlertLatencyAsync(service, rate, phase), "write sent → alert received by the subscriber");
+}
 
 int Option(string name, int fallback)
 {

@@ -14,9 +14,10 @@ namespace CareCoordination.Benchmarks;
 public sealed class Service : IAsyncDisposable
 {
     private static readonly byte[] SigningKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
-    private readonly Started _process;
+    private readonly Started? _process;
     private readonly GrpcChannel[] _channels;
     private readonly string _folder;
+    private readonly Func<Task>? _stop;
 
     public string Token { get; } = Authentication.Mint(SigningKey, "cm-bench",
         [Roles.CaseManager, Roles.TeamLead, Roles.ProgramCoordinator], "city", null, TimeSpan.FromHours(2));
@@ -30,17 +31,21 @@ public sealed class Service : IAsyncDisposable
     public List<string> Clients { get; } = [];
     public List<string> Programs { get; } = [];
 
-    private Service(Started process, int port, string folder)
+    private Service(Started? process, int[] ports, string folder, Func<Task>? stop = null)
     {
         _process = process;
-        Port = port;
-        var address = $"http://127.0.0.1:{port}";
+        Port = ports[0];
         _folder = folder;
-        _channels = Enumerable.Range(0, 4).Select(_ => GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        _stop = stop;
+        // Four channels, spread over the gateways (one embedded gateway, or the cluster's two).
+        _channels = Enumerable.Range(0, 4).Select(i => GrpcChannel.ForAddress($"http://127.0.0.1:{ports[i % ports.Length]}", new GrpcChannelOptions
             { HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true } })).ToArray();
     }
 
-    public Started Process => _process;
+    /// <summary>The gateway process of the embedded mode (a cluster has five, started by its script).</summary>
+    public Started Process => _process ?? throw new InvalidOperationException("the cluster's processes belong to deploy/local-cluster.sh");
+
+    public bool IsCluster => _process is null;
 
     /// <summary>A gateway in embedded mode (its own silo) on the given storage, with a folder of its own.</summary>
     public static async Task<Service> StartAsync(string storage, Dictionary<string, string>? environment = null)
@@ -54,7 +59,36 @@ public sealed class Service : IAsyncDisposable
             $"--Storage:SqlitePath={Path.Combine(folder, "care.db")}", $"--Orleans:SiloPort={Started.FreePort()}",
             $"--Orleans:GatewayPort={Started.FreePort()}", "--Logging:LogLevel:Default=Warning",
         ], port, new Dictionary<string, string>(environment ?? new()) { ["Auth__SigningKey"] = Convert.ToBase64String(SigningKey) });
-        return new Service(process, port, folder);
+        return new Service(process, [port], folder);
+    }
+
+    /// <summary>
+    /// The PostgreSQL mode as deploy/local-cluster.sh runs it: a private PostgreSQL, 3 silos and 2 gateways from this
+    /// folder's binaries, on ports of their own (not the script's defaults, so a developer's cluster is left alone).
+    /// </summary>
+    public static async Task<Service> StartClusterAsync()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "deploy", "local-cluster.sh")))
+            root = Path.GetDirectoryName(root.TrimEnd('/')) ?? throw new InvalidOperationException("deploy/local-cluster.sh not found above " + AppContext.BaseDirectory);
+        var folder = Path.Combine(Path.GetTempPath(), $"cc-bench-cluster-{Guid.NewGuid():N}");
+        var environment = new Dictionary<string, string>
+        {
+            ["CC_CLUSTER_DIR"] = folder, ["CC_BIN"] = AppContext.BaseDirectory, ["CC_PG_PORT"] = "56432", ["CC_SILO_PORT"] = "22111",
+            ["CC_ORLEANS_GATEWAY_PORT"] = "32000", ["CC_GRPC_PORT"] = "6090", ["CC_MANAGEMENT_PORT"] = "6190",
+            ["CC_SILO_MANAGEMENT_PORT"] = "6290", ["Auth__SigningKey"] = Convert.ToBase64String(SigningKey),
+        };
+        Task Script(string command) => Started.ScriptAsync(Path.Combine(root, "deploy", "local-cluster.sh"), command, environment);
+        try
+        {
+            await Script("start");
+        }
+        catch
+        {
+            await Script("destroy");
+            throw;
+        }
+        return new Service(null, [6091, 6092], folder, () => Script("destroy"));
     }
 
     public Api.V1.Clients.ClientsClient ClientsApi(int caller) => new(_channels[caller % _channels.Length]);
@@ -127,7 +161,8 @@ public sealed class Service : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var c in _channels) c.Dispose();
-        await _process.DisposeAsync();
+        if (_process is not null) await _process.DisposeAsync();
+        if (_stop is not null) await _stop();
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
     }
 }

@@ -49,9 +49,6 @@ public sealed class ClientGrain(
     IHistoryStore historyStore,
     Serializer serializer) : Grain, IClientGrain
 {
-    // Lines are filed every GrainHistory.FileAt writes; this bound only matters while the history store is down for
-    // long, when the state keeps the latest lines rather than grow without end.
-    private const int UnfiledCapacity = 2000;
     private DueRegistration? _due;
     private GrainHistory? _history;
     private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "client/" + Id);
@@ -242,30 +239,7 @@ public sealed class ClientGrain(
 
     public async Task ApplyReferralUpdateAsync(ReferralUpdate update)
     {
-        var i = S.Referrals.FindIndex(r => r.ReferralId == update.ReferralId);
-        if (i < 0 || S.Referrals[i].ProgramVersion >= update.Version) return;
-        var r = S.Referrals[i];
-        var now = time.GetUtcNow();
-        // A closed case keeps its referrals cancelled; the program already heard that from us.
-        var status = r.Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : update.Status;
-        S.Referrals[i] = r with
-        {
-            Status = status,
-            ProgramVersion = update.Version,
-            ReasonCode = update.ReasonCode,
-            RespondedAt = r.RespondedAt ?? (update.Status is ReferralStatus.Sent ? null : update.At),
-            EnrolledAt = update.Status == ReferralStatus.Enrolled ? update.At : r.EnrolledAt,
-            EndedAt = update.Status is ReferralStatus.Completed or ReferralStatus.Declined ? update.At : r.EndedAt,
-        };
-        if (status == ReferralStatus.Enrolled && !S.Enrollments.Any(e => e.ReferralId == r.ReferralId))
-            S.Enrollments.Add(new Enrollment(r.ProgramId, r.ReferralId, r.Domain, update.At, null, ""));
-        if (status is ReferralStatus.Completed or ReferralStatus.Cancelled)
-        {
-            var e = S.Enrollments.FindIndex(x => x.ReferralId == r.ReferralId && x.Active);
-            if (e >= 0) S.Enrollments[e] = S.Enrollments[e] with { EndedAt = update.At, Outcome = update.ReasonCode };
-        }
-        Log(now, "referral-" + status.ToString().ToLowerInvariant(), $"{r.ReferralId} by {r.ProgramId}", r.ProgramId);
-        await CommitAsync();
+        if (S.ApplyReferralUpdate(update, time.GetUtcNow())) await CommitAsync();
     }
 
     public async Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId, string actor,
@@ -381,13 +355,7 @@ public sealed class ClientGrain(
     {
         var now = time.GetUtcNow();
         var outboxBefore = S.Outbox.Count;
-        var changes = CareGapEngine.Reconcile(S.Gaps, ClientGapRules.Candidates(S, Thresholds), now, Thresholds, Owner.Prefix, Feed);
-        GapKeeping.RecordChanges(changes, S.Gaps, Owner, S.Region, now, S.Outbox);
-        // After a team change, gaps still open follow the client to the new team's feed.
-        GapKeeping.MoveOpenGaps(S.Gaps, Feed, Owner, S.Region, now, "system", S.Outbox);
-        foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
-        foreach (var g in changes.Closed) Log(now, "gap-closed", $"{g.GapId} {g.Rule}", "system");
-        foreach (var g in changes.Escalated) Log(now, "gap-escalated", $"{g.GapId} {g.Rule}", "system");
+        var changes = S.ReconcileGaps(now, Thresholds, Owner, Feed);
         if (mutated || changes.Any || S.Outbox.Count != outboxBefore) await PersistAsync();
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
@@ -457,11 +425,7 @@ public sealed class ClientGrain(
     private Task ScheduleAsync(DateTimeOffset? due) =>
         (_due ??= new DueRegistration(GrainFactory, Owner, options.Value.ClockShards)).SetAsync(due);
 
-    private void Log(DateTimeOffset at, string kind, string detail, string actor)
-    {
-        S.Timeline.Add(new TimelineEntry(++S.TimelineLast, at, kind, detail, actor));
-        if (S.Timeline.Count > UnfiledCapacity) S.Timeline.RemoveRange(0, S.Timeline.Count - UnfiledCapacity);
-    }
+    private void Log(DateTimeOffset at, string kind, string detail, string actor) => S.Log(at, kind, detail, actor);
 
     private void RequireRegistered()
     {

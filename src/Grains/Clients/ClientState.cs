@@ -1,6 +1,7 @@
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
 using CareCoordination.Common;
+using CareCoordination.Programs;
 
 namespace CareCoordination.Clients;
 
@@ -55,6 +56,57 @@ public sealed class ClientState
     [Id(33)] public long TimelineLast { get; set; }
 
     public bool Active => Registered && !Closed;
+
+    /// <summary>
+    /// The pure part of every commit: runs the care-gap rules against the record and the clock, announces what opened,
+    /// closed or escalated in the outbox, moves open gaps to the current feed and writes the timeline lines. The grain
+    /// and the rule tests both call this, so the tests exercise what the grain does.
+    /// </summary>
+    public GapChanges ReconcileGaps(DateTimeOffset now, CareGapThresholds thresholds, GapOwner owner, string feed)
+    {
+        var changes = CareGapEngine.Reconcile(Gaps, ClientGapRules.Candidates(this, thresholds), now, thresholds, owner.Prefix, feed);
+        GapKeeping.RecordChanges(changes, Gaps, owner, Region, now, Outbox);
+        // After a team change, gaps still open follow the client to the new team's feed.
+        GapKeeping.MoveOpenGaps(Gaps, feed, owner, Region, now, "system", Outbox);
+        foreach (var g in changes.Opened) Log(now, "gap-opened", $"{g.GapId} {g.Rule}", "system");
+        foreach (var g in changes.Closed) Log(now, "gap-closed", $"{g.GapId} {g.Rule}", "system");
+        foreach (var g in changes.Escalated) Log(now, "gap-escalated", $"{g.GapId} {g.Rule}", "system");
+        return changes;
+    }
+
+    /// <summary>
+    /// A program's answer to one of this person's referrals, applied once (by version): the referral, and the
+    /// enrollment it starts or ends. False if it is unknown or not newer than what is applied.
+    /// </summary>
+    public bool ApplyReferralUpdate(ReferralUpdate update, DateTimeOffset now)
+    {
+        var i = Referrals.FindIndex(r => r.ReferralId == update.ReferralId);
+        if (i < 0 || Referrals[i].ProgramVersion >= update.Version) return false;
+        var r = Referrals[i];
+        Referrals[i] = r.WithProgramAnswer(update);
+        var status = Referrals[i].Status;
+        if (status == ReferralStatus.Enrolled && !Enrollments.Any(e => e.ReferralId == r.ReferralId))
+            Enrollments.Add(new Enrollment(r.ProgramId, r.ReferralId, r.Domain, update.At, null, ""));
+        if (status is ReferralStatus.Completed or ReferralStatus.Cancelled)
+        {
+            var e = Enrollments.FindIndex(x => x.ReferralId == r.ReferralId && x.Active);
+            if (e >= 0) Enrollments[e] = Enrollments[e] with { EndedAt = update.At, Outcome = update.ReasonCode };
+        }
+        Log(now, "referral-" + status.ToString().ToLowerInvariant(), $"{r.ReferralId} by {r.ProgramId}", r.ProgramId);
+        return true;
+    }
+
+    /// <summary>
+    /// A line of the timeline, numbered after the last. Lines wait in the state until filed (<see cref="GrainHistory"/>);
+    /// the bound only matters while the history store is down for long, when the latest lines are kept.
+    /// </summary>
+    public void Log(DateTimeOffset at, string kind, string detail, string actor)
+    {
+        Timeline.Add(new TimelineEntry(++TimelineLast, at, kind, detail, actor));
+        if (Timeline.Count > UnfiledCapacity) Timeline.RemoveRange(0, Timeline.Count - UnfiledCapacity);
+    }
+
+    private const int UnfiledCapacity = 2000;
 }
 
 [GenerateSerializer, Alias("cc.client-profile")]
@@ -119,6 +171,21 @@ public sealed record Referral(
 {
     /// <summary>The referral still stands for its domain: nobody has said no and it has not ended.</summary>
     public bool Open => Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted or ReferralStatus.Enrolled;
+
+    /// <summary>The referral after the program's answer. A closed case keeps its referrals cancelled: the program heard that from us.</summary>
+    public Referral WithProgramAnswer(ReferralUpdate update)
+    {
+        var status = Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : update.Status;
+        return this with
+        {
+            Status = status,
+            ProgramVersion = update.Version,
+            ReasonCode = update.ReasonCode,
+            RespondedAt = RespondedAt ?? (update.Status is ReferralStatus.Sent ? null : update.At),
+            EnrolledAt = update.Status == ReferralStatus.Enrolled ? update.At : EnrolledAt,
+            EndedAt = update.Status is ReferralStatus.Completed or ReferralStatus.Declined ? update.At : EndedAt,
+        };
+    }
 }
 
 [GenerateSerializer, Alias("cc.enrollment")]

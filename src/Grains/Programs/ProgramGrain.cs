@@ -245,8 +245,7 @@ public sealed class ProgramGrain(
     {
         var now = time.GetUtcNow();
         var t = options.Value.ForProgram(S.ProgramId, S.Region);
-        var changes = CareGapEngine.Reconcile(S.Gaps, ProgramGapRules.Candidates(S, t), now, t, Owner.Prefix, Feed);
-        GapKeeping.RecordChanges(changes, S.Gaps, Owner, S.Region, now, S.Outbox);
+        var changes = S.ReconcileGaps(now, t, Owner, Feed);
         if (mutated || changes.Any) await PersistAsync();
         await SyncAsync(changes.NextDueAt);
     }

@@ -31,6 +31,14 @@ public sealed class ProgramState
     [Id(16)] public ReferralTally Filed { get; set; } = new();
 
     public int Enrolled => Referrals.Values.Count(r => r.Status == ReferralStatus.Enrolled);
+
+    /// <summary>The pure part of every commit: runs the program's care-gap rules and announces the changes in the outbox.</summary>
+    public GapChanges ReconcileGaps(DateTimeOffset now, CareGapThresholds thresholds, GapOwner owner, string feed)
+    {
+        var changes = CareGapEngine.Reconcile(Gaps, ProgramGapRules.Candidates(this, thresholds), now, thresholds, owner.Prefix, feed);
+        GapKeeping.RecordChanges(changes, Gaps, owner, Region, now, Outbox);
+        return changes;
+    }
     public bool Full => Enrolled >= Capacity;
     public IEnumerable<ProgramReferral> Waitlist =>
         Referrals.Values.Where(r => r.Status == ReferralStatus.Waitlisted).OrderBy(r => r.WaitlistedAt);

@@ -1,3 +1,4 @@
+using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
 using CareCoordination.Clients;
 using CareCoordination.Common;
@@ -20,19 +21,13 @@ internal static class Kit
 
     public static DateTimeOffset Day(double days) => T0 + TimeSpan.FromDays(days);
 
-    /// <summary>Runs the engine over a client exactly as ClientGrain.CommitAsync does.</summary>
-    public static GapChanges Reconcile(ClientState s, DateTimeOffset now, CareGapThresholds? t = null)
-    {
-        t ??= CareGapThresholds.Default;
-        return CareGapEngine.Reconcile(s.Gaps, ClientGapRules.Candidates(s, t), now, t, ClientPrefix, ClientFeed);
-    }
+    /// <summary>The reconcile step of ClientGrain's commit, the same method the grain calls.</summary>
+    public static GapChanges Reconcile(ClientState s, DateTimeOffset now, CareGapThresholds? t = null) =>
+        s.ReconcileGaps(now, t ?? CareGapThresholds.Default, new GapOwner(GapOwnerKind.Client, "c1"), ClientFeed);
 
-    /// <summary>Runs the engine over a program exactly as ProgramGrain.CommitAsync does.</summary>
-    public static GapChanges Reconcile(ProgramState p, DateTimeOffset now, CareGapThresholds? t = null)
-    {
-        t ??= CareGapThresholds.Default;
-        return CareGapEngine.Reconcile(p.Gaps, ProgramGapRules.Candidates(p, t), now, t, ProgramPrefix, ProgramFeed);
-    }
+    /// <summary>The reconcile step of ProgramGrain's commit, the same method the grain calls.</summary>
+    public static GapChanges Reconcile(ProgramState p, DateTimeOffset now, CareGapThresholds? t = null) =>
+        p.ReconcileGaps(now, t ?? CareGapThresholds.Default, new GapOwner(GapOwnerKind.Program, "p1"), ProgramFeed);
 
     public static OpenGap? OpenGap(this GapBook book, CareGapRule rule, string? subject = null) =>
         book.Open.SingleOrDefault(g => g.Rule == rule && (subject is null || g.Subject == subject));
@@ -49,15 +44,9 @@ internal static class Kit
     public static Referral SentReferral(string id, NeedDomain domain, DateTimeOffset sentAt, TimeSpan? programSla = null, string programId = "p1") =>
         new(id, programId, domain, ReferralStatus.Sent, sentAt, null, null, null, "", programSla, "w1", ReferralStatus.Sent, 0);
 
-    /// <summary>The referral after the program's answer, applied the way ClientGrain.ApplyReferralUpdateAsync does.</summary>
-    public static Referral Answered(this Referral r, ReferralStatus status, DateTimeOffset at) => r with
-    {
-        Status = status,
-        ProgramVersion = r.ProgramVersion + 1,
-        RespondedAt = r.RespondedAt ?? at,
-        EnrolledAt = status == ReferralStatus.Enrolled ? at : r.EnrolledAt,
-        EndedAt = status is ReferralStatus.Completed or ReferralStatus.Declined ? at : r.EndedAt,
-    };
+    /// <summary>The referral after the program's answer: the transition ClientState.ApplyReferralUpdate makes.</summary>
+    public static Referral Answered(this Referral r, ReferralStatus status, DateTimeOffset at) =>
+        r.WithProgramAnswer(new ReferralUpdate(r.ReferralId, status, at, "", r.ProgramVersion + 1));
 
     public static Goal OpenGoal(string id, NeedDomain domain, DateTimeOffset? targetDate) =>
         new(id, domain, $"goal {id}", targetDate, GoalStatus.InProgress, 10, T0);

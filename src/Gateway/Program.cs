@@ -13,7 +13,8 @@ if (args.FirstOrDefault() == "token")
 
 var app = GatewayApp.Build(args);
 app.Lifetime.ApplicationStarted.Register(() =>
-    Console.WriteLine($"Care coordination gateway listening on {string.Join(", ", app.Addresses())} (gRPC over HTTP/2; calls need a bearer token: see README). Ctrl+C stops it."));
+    Console.WriteLine($"Care coordination gateway listening on {string.Join(", ", app.Addresses())} (gRPC over "
+        + $"HTTP/2; calls need a bearer token: see README). Ctrl+C stops it."));
 await app.RunAsync();
 return 0;
 

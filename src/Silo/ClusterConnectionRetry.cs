@@ -15,7 +15,8 @@ internal sealed class ClusterConnectionRetry(ILogger<ClusterConnectionRetry> log
     public async Task<bool> ShouldRetryConnectionAttempt(Exception exception, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return false;
-        logger.LogWarning("Connecting to the cluster failed ({ExceptionType}); retrying in {Delay}", exception.GetType().Name, _next);
+        logger.LogWarning("Connecting to the cluster failed ({ExceptionType}); retrying in {Delay}",
+            exception.GetType().Name, _next);
         try { await Task.Delay(_next, cancellationToken); }
         catch (OperationCanceledException) { return false; }
         _next = TimeSpan.FromTicks(Math.Min(_next.Ticks * 2, Longest.Ticks));

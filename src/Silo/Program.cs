@@ -34,7 +34,8 @@ public static class Program
         builder.Logging.AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft.Orleans", LogLevel.Warning)
             .AddFilter("Polly", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var management = Management.Endpoint(config["Management:SiloUrl"] ?? "http://127.0.0.1:5085")
-            ?? throw new InvalidOperationException("Management:SiloUrl is empty: a silo needs its health endpoint (e.g. http://0.0.0.0:5085)");
+            ?? throw new InvalidOperationException(
+                "Management:SiloUrl is empty: a silo needs its health endpoint (e.g. http://0.0.0.0:5085)");
         builder.WebHost.ConfigureKestrel(k => k.Configure(new ConfigurationBuilder().Build()));
         builder.WebHost.ListenAlsoOn(management);
         builder.Services.AddHealthChecks().AddReadinessChecks();
@@ -48,7 +49,8 @@ public static class Program
         app.MapManagement();
         await app.StartAsync();
         Console.WriteLine($"Care coordination silo started: storage {config.Storage().Provider}, " +
-                          $"silo port {config["Orleans:SiloPort"] ?? "11111"}, gateway port {config["Orleans:GatewayPort"] ?? "30000"}, " +
+                          $"silo port {config["Orleans:SiloPort"] ?? "11111"}, " +
+                          $"gateway port {config["Orleans:GatewayPort"] ?? "30000"}, " +
                           $"health and metrics on http://{management}. Ctrl+C stops it.");
         await app.WaitForShutdownAsync();
         return 0;

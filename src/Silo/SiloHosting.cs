@@ -32,7 +32,8 @@ public static class SiloHosting
         configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
 
     /// <summary>The care-gap thresholds and clock settings, bound from the "CareGaps" section.</summary>
-    public static IServiceCollection AddCareGapOptions(this IServiceCollection services, IConfiguration configuration) =>
+    public static IServiceCollection AddCareGapOptions(this IServiceCollection services,
+        IConfiguration configuration) =>
         services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
 
     /// <summary>Grains, storage, streams, reminders and the care-gap clock.</summary>
@@ -60,12 +61,15 @@ public static class SiloHosting
             case StorageProvider.Sqlite:
                 silo.Services.AddSingleton(_ => new SqliteDatabase(storage.SqlitePath));
                 silo.Services.AddGrainStorage(StateStorage, (sp, _) =>
-                    new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(), sp.GetRequiredService<Serializer>())));
+                    new GuardedGrainStorage(new SqliteGrainStorage(sp.GetRequiredService<SqliteDatabase>(),
+                        sp.GetRequiredService<Serializer>())));
                 silo.Services.AddSingleton<IAlertFeedStore, SqliteAlertFeedStore>();
                 silo.Services.AddSingleton<IGapDueStore, SqliteGapDueStore>();
                 silo.Services.AddSingleton<IHistoryStore, SqliteHistoryStore>();
-                silo.Services.AddSingleton<IAuditStore>(_ => new SqliteAuditStore(SqliteDatabase.Audit(storage.SqlitePath)));
-                // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder needed.
+                silo.Services.AddSingleton<IAuditStore>(_ =>
+                    new SqliteAuditStore(SqliteDatabase.Audit(storage.SqlitePath)));
+                // One node: the clock shards are re-activated at start (CareGapClockStartup), no durable reminder
+                // needed.
                 silo.UseInMemoryReminderService();
                 break;
             case StorageProvider.Postgres:
@@ -80,7 +84,8 @@ public static class SiloHosting
                 {
                     silo.AddAdoNetGrainStorage(name, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
                     // The last keyed registration wins: the stock provider, wrapped so outages surface as retryable.
-                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new GuardedGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)key!)));
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
+                        new GuardedGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)key!)));
                 }
                 silo.UseAdoNetReminderService(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
                 break;
@@ -99,17 +104,20 @@ public static class SiloHosting
                         options.TableServiceClient = azure.Service;
                         options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
                     }));
-                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new GuardedGrainStorage(AzureTableGrainStorageFactory.Create(sp, (string)key!)));
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
+                        new GuardedGrainStorage(AzureTableGrainStorageFactory.Create(sp, (string)key!)));
                 }
                 silo.UseAzureTableReminderService(o => o.TableServiceClient = azure.Service);
                 break;
         }
-        if (storage.Provider is not (StorageProvider.Postgres or StorageProvider.AzureStorage)) silo.AddMemoryGrainStorage(PubSubStorage);
+        if (storage.Provider is not (StorageProvider.Postgres or StorageProvider.AzureStorage))
+            silo.AddMemoryGrainStorage(PubSubStorage);
         // The pulling agents look for new alerts every 20 ms instead of Orleans' 100 ms default: a live alert waited
         // 0-100 ms in the queue before its push (the bulk of its delivery latency), at the cost of a few hundred
         // cheap polls a second per silo.
         silo.AddMemoryStreams(AlertFeeds.StreamProvider, stream => stream.ConfigurePullingAgent(agent =>
-            agent.Configure(o => o.GetQueueMsgsTimerPeriod = configuration.GetValue("Alerts:PollPeriod", TimeSpan.FromMilliseconds(20)))));
+            agent.Configure(o => o.GetQueueMsgsTimerPeriod =
+                configuration.GetValue("Alerts:PollPeriod", TimeSpan.FromMilliseconds(20)))));
         return silo;
     }
 
@@ -131,15 +139,17 @@ public static class SiloHosting
         }
         else if (storage.Provider == StorageProvider.AzureStorage)
         {
-            silo.UseAzureStorageClustering(o => o.TableServiceClient = AzureTables.Shared(silo.Services, storage).Service);
+            silo.UseAzureStorageClustering(o =>
+                o.TableServiceClient = AzureTables.Shared(silo.Services, storage).Service);
         }
         else
         {
             return silo.UseLocalhostClustering(siloPort, gatewayPort);
         }
-        silo.ConfigureEndpoints(IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1"), siloPort, gatewayPort, listenOnAnyHostAddress: false);
-        // In Kubernetes (deploy/kubernetes): the pod's name and address from POD_NAME/POD_NAMESPACE/POD_IP, and pods of
-        // silos declared dead are deleted, so a hung silo is replaced rather than left running outside the cluster.
+        silo.ConfigureEndpoints(IPAddress.Parse(configuration["Orleans:AdvertisedIP"] ?? "127.0.0.1"), siloPort,
+            gatewayPort, listenOnAnyHostAddress: false);
+        // In Kubernetes (deploy/kubernetes): the pod's name and address from POD_NAME/POD_NAMESPACE/POD_IP, and pods
+        // of silos declared dead are deleted, so a hung silo is replaced rather than left running outside the cluster.
         if (configuration.GetValue<bool>("Orleans:Kubernetes")) silo.UseKubernetesHosting();
         silo.Configure<ClusterMembershipOptions>(o => TuneFailureDetection(o, configuration));
         return silo;
@@ -169,8 +179,10 @@ public static class SiloHosting
         {
             client.UseLocalhostClustering(configuration.GetValue("Orleans:GatewayPort", 30000));
         }
-        // A call whose silo died is not failed by the runtime until this passes: keep it well under a platform's deadline.
-        client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(10)));
+        // A call whose silo died is not failed by the runtime until this passes: keep it well under a platform's
+        // deadline.
+        client.Configure<ClientMessagingOptions>(o =>
+            o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(10)));
         client.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetry>();
         client.AddMemoryStreams(AlertFeeds.StreamProvider);
         return client;
@@ -212,7 +224,8 @@ public static class SiloHosting
 internal sealed class PostgresSchemaStartup(string connectionString) : ILifecycleParticipant<ISiloLifecycle>
 {
     public void Participate(ISiloLifecycle lifecycle) =>
-        lifecycle.Subscribe(nameof(PostgresSchemaStartup), ServiceLifecycleStage.First, ct => PostgresSchema.MigrateAsync(connectionString, ct));
+        lifecycle.Subscribe(nameof(PostgresSchemaStartup), ServiceLifecycleStage.First,
+            ct => PostgresSchema.MigrateAsync(connectionString, ct));
 }
 
 /// <summary>
@@ -221,7 +234,8 @@ internal sealed class PostgresSchemaStartup(string connectionString) : ILifecycl
 /// A few shards at a time: each activation reads its state and the reminder table, and all shards at once on
 /// every silo of a restarting cluster would open that many database connections together.
 /// </summary>
-internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGapOptions> options, ILogger<CareGapClockStartup> logger)
+internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGapOptions> options,
+    ILogger<CareGapClockStartup> logger)
     : ILifecycleParticipant<ISiloLifecycle>
 {
     private const int AtOnce = 4;
@@ -238,7 +252,8 @@ internal sealed class CareGapClockStartup(IGrainFactory grains, IOptions<CareGap
                     try { await grains.Ref<ICareGapClockGrain>(shard).PendingCountAsync(); }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        logger.LogWarning("Clock shard {Shard} did not start with the silo ({ExceptionType}); its next use or reminder starts it", shard, ex.GetType().Name);
+                        logger.LogWarning("Clock shard {Shard} did not start with the silo ({ExceptionType}); its next "
+                            + "use or reminder starts it", shard, ex.GetType().Name);
                     }
                 }).ContinueWith(t => t.Exception, TaskScheduler.Default);
             return Task.CompletedTask;

@@ -20,7 +20,8 @@ public sealed class AlertSubscriptionOptions
     /// <summary>Alerts read from a feed per call while replaying (1 to 1000, the feed's own limit).</summary>
     public int ReplayPageSize { get; set; } = 200;
 
-    /// <summary>Live events held for a subscriber that reads slowly; beyond it the oldest are dropped and re-read from the feed.</summary>
+    /// <summary>Live events held for a subscriber that reads slowly; beyond it the oldest are dropped and re-read
+    /// from the feed.</summary>
     public int LiveBuffer { get; set; } = 1000;
 
     public bool IsValid() => CatchUpInterval > TimeSpan.Zero && ReplayPageSize is >= 1 and <= 1000 && LiveBuffer >= 1;
@@ -35,8 +36,10 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
 {
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
-    /// <param name="subscribed">Called once the live subscriptions are taken, before the replay: whatever is raised from then on reaches <paramref name="send"/>.</param>
-    public async Task RunAsync(Dictionary<string, long> cursors, Func<Alert, Task> send, Func<Task> subscribed, CancellationToken cancellationToken)
+    /// <param name="subscribed">Called once the live subscriptions are taken, before the replay: whatever is raised
+    /// from then on reaches <paramref name="send"/>.</param>
+    public async Task RunAsync(Dictionary<string, long> cursors, Func<Alert, Task> send, Func<Task> subscribed,
+        CancellationToken cancellationToken)
     {
         // Bounded: a stalled reader cannot grow memory without end. A dropped event leaves a hole in the sequence,
         // which the next event or the scheduled catch-up fills from the durable feed.
@@ -70,7 +73,8 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
                     while (pushed.Reader.TryRead(out var alert)) await DeliverLiveAsync(alert);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { }
-                // On a fixed schedule, busy or quiet: a live event lost on one feed is not held up by traffic on another.
+                // On a fixed schedule, busy or quiet: a live event lost on one feed is not held up by traffic on
+                // another.
                 if (sinceCatchUp.Elapsed >= options.Value.CatchUpInterval)
                 {
                     foreach (var feed in cursors.Keys.ToList()) await CatchUpAsync(feed);
@@ -83,7 +87,10 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
             foreach (var handle in handles)
             {
                 try { await handle.UnsubscribeAsync(); }
-                catch (Exception ex) when (ex is not OutOfMemoryException) { /* the subscription dies with its silo anyway */ }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    /* the subscription dies with its silo anyway */
+                }
             }
         }
 

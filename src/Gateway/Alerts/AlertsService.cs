@@ -19,19 +19,26 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
     public const int MaxFeedsPerSubscription = 50;
 
     [Access(On.Feed, Act.Read, "feeds")]
-    public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertEvent> responseStream, ServerCallContext context)
+    public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertEvent> responseStream,
+        ServerCallContext context)
     {
-        if (request.Feeds.Count == 0) throw Validate.Invalid("feeds", "feeds must name at least one feed, e.g. team:{team_id}");
-        if (request.Feeds.Count > MaxFeedsPerSubscription) throw Validate.Invalid("feeds", $"at most {MaxFeedsPerSubscription} feeds per subscription");
+        if (request.Feeds.Count == 0)
+            throw Validate.Invalid("feeds", "feeds must name at least one feed, e.g. team:{team_id}");
+        if (request.Feeds.Count > MaxFeedsPerSubscription)
+            throw Validate.Invalid("feeds", $"at most {MaxFeedsPerSubscription} feeds per subscription");
         var cursors = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var i = 0; i < request.Feeds.Count; i++)
         {
             var f = request.Feeds[i];
             if (!AlertFeeds.TryParse(f.FeedId, out _, out _))
-                throw Validate.Invalid($"feeds[{i}].feed_id", "feed_id must be team:{team_id}, program:{program_id} or region:{region}");
-            if (f.AfterSequence < 0) throw Validate.Invalid($"feeds[{i}].after_sequence", "after_sequence cannot be negative");
-            if (!cursors.TryAdd(f.FeedId, f.AfterSequence)) throw Validate.Invalid($"feeds[{i}].feed_id", $"feed {f.FeedId} is named twice");
-            // Unknown teams and programs never get here: AuthorizationInterceptor refused them like any feed not the caller's.
+                throw Validate.Invalid($"feeds[{i}].feed_id",
+                    "feed_id must be team:{team_id}, program:{program_id} or region:{region}");
+            if (f.AfterSequence < 0)
+                throw Validate.Invalid($"feeds[{i}].after_sequence", "after_sequence cannot be negative");
+            if (!cursors.TryAdd(f.FeedId, f.AfterSequence))
+                throw Validate.Invalid($"feeds[{i}].feed_id", $"feed {f.FeedId} is named twice");
+            // Unknown teams and programs never get here: AuthorizationInterceptor refused them like any feed not the
+            // caller's.
         }
         // Taken by AuthorizationInterceptor for every feed; the guard keeps it so while the stream runs.
         var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, sharing);
@@ -45,13 +52,15 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             {
                 if (!await guard.MayDeliverAsync(a, stop.Token)) return;
                 // Each delivery is a span of this subscription, linked to the write that raised the alert.
-                using var activity = CareTelemetry.Source.StartActivity("alert deliver", ActivityKind.Producer, default(ActivityContext),
-                    links: ActivityContext.TryParse(a.TraceParent, null, out var raisedBy) ? [new ActivityLink(raisedBy)] : null);
+                using var activity = CareTelemetry.Source.StartActivity("alert deliver", ActivityKind.Producer,
+                    default(ActivityContext), links: ActivityContext.TryParse(a.TraceParent, null, out var raisedBy)
+                        ? [new ActivityLink(raisedBy)] : null);
                 activity?.SetTag("alert.kind", a.Kind.ToString());
                 activity?.SetTag("gap.rule", a.Gap.Rule.ToString());
                 await responseStream.WriteAsync(a.ToProto(), stop.Token);
                 // Latency of live delivery only: alerts stored before the subscription began are a replay.
-                if (a.StoredAt is { } stored && stored >= since) CareTelemetry.Delivered(DateTimeOffset.UtcNow - stored);
+                if (a.StoredAt is { } stored && stored >= since)
+                    CareTelemetry.Delivered(DateTimeOffset.UtcNow - stored);
             }, () => context.WriteResponseHeadersAsync([]), stop.Token);
         }
         catch (OperationCanceledException) when (guard.Ended is not null) { }
@@ -67,7 +76,8 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
     [Access(On.Client, Act.Read, "client_id")]
     [Access(On.Team, Act.Read, "team_id")]
     [Access(On.Program, Act.Manage, "program_id")]
-    public override async Task<ListOpenGapsResponse> ListOpenGaps(ListOpenGapsRequest request, ServerCallContext context)
+    public override async Task<ListOpenGapsResponse> ListOpenGaps(ListOpenGapsRequest request,
+        ServerCallContext context)
     {
         var size = Validate.PageSize(request.PageSize);
         var ct = context.CancellationToken;
@@ -82,7 +92,8 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
                 await sharing.ForAsync(Caller.Of(context), request.TeamId, ct), ct),
             _ => throw Validate.Invalid("scope", "set one of client_id, team_id or program_id"),
         };
-        // Keyset paging on (opened at, gap id): a gap resolved while a worker pages on neither restarts nor skips the list.
+        // Keyset paging on (opened at, gap id): a gap resolved while a worker pages on neither restarts nor skips the
+        // list.
         var query = $"gaps:{request.ScopeCase}:{request.ClientId}{request.TeamId}{request.ProgramId}";
         var after = GapCursor.From(pageTokens.Read(request.PageToken, query));
         var ordered = gaps.OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal)
@@ -91,7 +102,9 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         return new ListOpenGapsResponse
         {
             Gaps = { page.Select(g => g.Gap.ToProto(g.Owner)) },
-            NextPageToken = ordered.Count > page.Count ? pageTokens.Issue(query, GapCursor.Of(page[^1]).ToPosition()) : "",
+            NextPageToken = ordered.Count > page.Count
+                ? pageTokens.Issue(query, GapCursor.Of(page[^1]).ToPosition())
+                : "",
         };
     }
 
@@ -101,7 +114,9 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         public static GapCursor Of(OwnedGap g) => new(g.Gap.OpenedAt.UtcTicks, g.Gap.GapId);
 
         public int CompareTo(GapCursor other) =>
-            OpenedAtTicks != other.OpenedAtTicks ? OpenedAtTicks.CompareTo(other.OpenedAtTicks) : string.CompareOrdinal(GapId, other.GapId);
+            OpenedAtTicks != other.OpenedAtTicks
+                ? OpenedAtTicks.CompareTo(other.OpenedAtTicks)
+                : string.CompareOrdinal(GapId, other.GapId);
 
         public string ToPosition() => $"{OpenedAtTicks}|{GapId}";
 
@@ -118,7 +133,8 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
     {
         var write = Validate.Write(request);
         var owner = Owner(request.GapId);
-        var gap = await OwnerGrain(owner).AcknowledgeGapAsync(write, request.GapId, Caller.Actor(context), context.CancellationToken);
+        var gap = await OwnerGrain(owner).AcknowledgeGapAsync(write, request.GapId, Caller.Actor(context),
+            context.CancellationToken);
         return gap.ToProto(owner);
     }
 
@@ -127,13 +143,14 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
     {
         var write = Validate.Write(request);
         var owner = Owner(request.GapId);
-        var gap = await OwnerGrain(owner).ResolveGapAsync(write, request.GapId, Caller.Actor(context), context.CancellationToken);
+        var gap = await OwnerGrain(owner).ResolveGapAsync(write, request.GapId, Caller.Actor(context),
+            context.CancellationToken);
         return gap.ToProto(owner);
     }
 
     /// <summary>A team's gaps about the people the caller may see on it (<see cref="TeamSharing"/>).</summary>
-    private static async Task<IReadOnlyList<OwnedGap>> VisibleAsync(IReadOnlyList<OwnedGap> gaps, TeamSharing.Visible visible,
-        CancellationToken ct)
+    private static async Task<IReadOnlyList<OwnedGap>> VisibleAsync(IReadOnlyList<OwnedGap> gaps,
+        TeamSharing.Visible visible, CancellationToken ct)
     {
         var shown = new List<OwnedGap>(gaps.Count);
         foreach (var g in gaps)
@@ -146,7 +163,8 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
 
     private static GapOwner Owner(string gapId) =>
         GapOwner.TryParseGapId(gapId, out var owner) ? owner
-            : throw Validate.Invalid("gap_id", "gap_id must look like client/{client_id}/g{n} or program/{program_id}/g{n}");
+            : throw Validate.Invalid("gap_id",
+                "gap_id must look like client/{client_id}/g{n} or program/{program_id}/g{n}");
 
     private ICareGapOwner OwnerGrain(GapOwner owner) => owner.Kind == GapOwnerKind.Client
         ? grains.Ref<IClientGrain>(owner.Id)

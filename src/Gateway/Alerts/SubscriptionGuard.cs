@@ -13,8 +13,8 @@ namespace CareCoordination.Gateway.Alerts;
 /// ends when the caller's token expires, and on a team's feed a member from another organisation receives alerts
 /// about a person only while that person consents to sharing across organisations (checked per alert).
 /// </summary>
-public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string> feeds, IMessage request, AccessPolicies policies,
-    TeamSharing sharing)
+public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string> feeds, IMessage request,
+    AccessPolicies policies, TeamSharing sharing)
 {
     public static readonly TimeSpan Recheck = TimeSpan.FromMilliseconds(400);
     private readonly ConcurrentDictionary<string, TeamSharing.Visible> _teamSharing = new(StringComparer.Ordinal);
@@ -23,8 +23,8 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
     public Status? Ended { get; private set; }
 
     /// <summary>
-    /// Checks once now (before anything is delivered), then every <see cref="Recheck"/> until <paramref name="stop"/> is
-    /// cancelled; cancels it, and says why, when access ends.
+    /// Checks once now (before anything is delivered), then every <see cref="Recheck"/> until
+    /// <paramref name="stop"/> is cancelled; cancels it, and says why, when access ends.
     /// </summary>
     public async Task<Task> StartAsync(CancellationTokenSource stop)
     {
@@ -51,12 +51,14 @@ public sealed class SubscriptionGuard(Caller caller, IReadOnlyCollection<string>
     {
         if (caller.ExpiresAt <= DateTimeOffset.UtcNow)
         {
-            End(stop, new Status(StatusCode.Unauthenticated, "the bearer token has expired: subscribe again with a new one"));
+            End(stop, new Status(StatusCode.Unauthenticated,
+                "the bearer token has expired: subscribe again with a new one"));
             return;
         }
         foreach (var feed in feeds)
         {
-            if (decide && (await policies.DecideAsync(caller, On.Feed, Act.Read, feed, request, stop.Token)).Decision is { Allowed: false } d)
+            if (decide && (await policies.DecideAsync(caller, On.Feed, Act.Read, feed, request, stop.Token)).Decision
+                is { Allowed: false } d)
             {
                 End(stop, new Status(StatusCode.PermissionDenied, $"access to feed {feed} has ended: {d.Reason}"));
                 return;

@@ -33,16 +33,18 @@ public sealed class AuditService(IGrainFactory grains, PageTokens pageTokens) : 
         var result = await Trail.VerifyAsync(context.CancellationToken);
         return new VerifyAuditResponse
         {
-            Intact = result.Intact, RecordsChecked = result.RecordsChecked, FirstBrokenSequence = result.FirstBrokenSequence ?? 0,
+            Intact = result.Intact, RecordsChecked = result.RecordsChecked,
+            FirstBrokenSequence = result.FirstBrokenSequence ?? 0,
             Problem = result.Problem,
         };
     }
 
     private static Api.V1.AuditRecord ToProto(CareCoordination.Audit.AuditRecord r) => new()
     {
-        Sequence = r.Sequence, At = Mapping.Ts(r.Entry.At), Actor = r.Entry.Actor, OnBehalfOf = r.Entry.OnBehalfOf ?? "",
-        Organisation = r.Entry.Organisation, Roles = r.Entry.Roles, Action = r.Entry.Action, ObjectKind = r.Entry.ObjectKind,
-        ObjectId = r.Entry.ObjectId, ClientId = r.Entry.ClientId ?? "", Purpose = r.Entry.Purpose, Outcome = r.Entry.Outcome,
+        Sequence = r.Sequence, At = Mapping.Ts(r.Entry.At), Actor = r.Entry.Actor,
+        OnBehalfOf = r.Entry.OnBehalfOf ?? "", Organisation = r.Entry.Organisation, Roles = r.Entry.Roles,
+        Action = r.Entry.Action, ObjectKind = r.Entry.ObjectKind, ObjectId = r.Entry.ObjectId,
+        ClientId = r.Entry.ClientId ?? "", Purpose = r.Entry.Purpose, Outcome = r.Entry.Outcome,
         TraceId = r.Entry.TraceId, PreviousHash = r.PreviousHash, Hash = r.Hash,
     };
 }

@@ -8,7 +8,8 @@ using D = CareCoordination.Common;
 
 namespace CareCoordination.Gateway.CareTeams;
 
-public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens, TeamSharing sharing) : Api.V1.CareTeams.CareTeamsBase
+public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens, TeamSharing sharing)
+    : Api.V1.CareTeams.CareTeamsBase
 {
     private ICareTeamGrain Team(string teamId) => grains.Ref<ICareTeamGrain>(Validate.Key(teamId, "team_id"));
 
@@ -17,8 +18,9 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
     {
         var write = Validate.Write(request);
         var team = Team(request.TeamId);
-        var view = await team.CreateAsync(write, Validate.Key(request.Region, "region"), Validate.Text(request.Name, "name", 200),
-            Validate.Text(request.Organisation, "organisation", 200), Caller.Actor(context), context.CancellationToken);
+        var view = await team.CreateAsync(write, Validate.Key(request.Region, "region"),
+            Validate.Text(request.Name, "name", 200), Validate.Text(request.Organisation, "organisation", 200),
+            Caller.Actor(context), context.CancellationToken);
         return view.ToProto();
     }
 
@@ -28,7 +30,8 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
         var write = Validate.Write(request);
         var team = Team(request.TeamId);
         var view = await team.AddMemberAsync(write, Validate.Key(request.WorkerId, "worker_id"),
-            (D.WorkerRole)Validate.Enum(request.Role, "role"), Validate.Text(request.Organisation, "organisation", 200), context.CancellationToken);
+            (D.WorkerRole)Validate.Enum(request.Role, "role"), Validate.Text(request.Organisation, "organisation", 200),
+            context.CancellationToken);
         return view.ToProto();
     }
 
@@ -37,12 +40,14 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
     {
         var write = Validate.Write(request);
         var team = Team(request.TeamId);
-        return (await team.RemoveMemberAsync(write, Validate.Key(request.WorkerId, "worker_id"), context.CancellationToken)).ToProto();
+        return (await team.RemoveMemberAsync(write, Validate.Key(request.WorkerId, "worker_id"),
+            context.CancellationToken)).ToProto();
     }
 
     [Access(On.Team, Act.Manage, "team_id")]
     [Access(On.Client, Act.Assign, "client_id")]
-    public override async Task<Api.V1.CaseloadEntry> AssignClient(AssignClientRequest request, ServerCallContext context)
+    public override async Task<Api.V1.CaseloadEntry> AssignClient(AssignClientRequest request,
+        ServerCallContext context)
     {
         var write = Validate.Write(request);
         var team = Team(request.TeamId);
@@ -60,8 +65,8 @@ public sealed class CareTeamsService(IGrainFactory grains, PageTokens pageTokens
     {
         var team = Team(request.TeamId);
         var query = $"caseload:{request.TeamId}";
-        var page = await team.GetCaseloadAsync(pageTokens.Read(request.PageToken, query), Validate.PageSize(request.PageSize),
-            context.CancellationToken);
+        var page = await team.GetCaseloadAsync(pageTokens.Read(request.PageToken, query),
+            Validate.PageSize(request.PageSize), context.CancellationToken);
         // A member from another organisation sees the people who consent to sharing across organisations.
         var visible = await sharing.ForAsync(Caller.Of(context), request.TeamId, context.CancellationToken);
         var entries = new List<Api.V1.CaseloadEntry>(page.Entries.Count);

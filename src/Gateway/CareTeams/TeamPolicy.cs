@@ -14,7 +14,8 @@ public sealed class TeamPolicy(IGrainFactory grains) : IAccessPolicy
 {
     public On Kind => On.Team;
 
-    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
+    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
+        CancellationToken cancellationToken)
     {
         var team = await grains.Ref<ICareTeamGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !team.Exists)
@@ -28,7 +29,9 @@ public sealed class TeamPolicy(IGrainFactory grains) : IAccessPolicy
         var member = team.Members.FirstOrDefault(m => m.WorkerId == caller.Id);
         return act switch
         {
-            Act.Read => member is not null ? AccessDecision.Allow("member of the team") : AccessDecision.Deny("not a member of the team"),
+            Act.Read => member is not null
+                ? AccessDecision.Allow("member of the team")
+                : AccessDecision.Deny("not a member of the team"),
             Act.Report when member is not null => AccessDecision.Allow("member of the team"),
             Act.Report => caller.Has(Roles.RegionalOperator) && caller.Region == team.Region
                 ? AccessDecision.Allow("regional operator of the team's region")

@@ -24,6 +24,7 @@ public sealed class TeamSharing(IGrainFactory grains)
         // The caller's organisation is the token's, as the identity provider asserts it.
         if (team.Members.All(m => m.WorkerId != caller.Id) || caller.Organisation == team.Organisation) return Everyone;
         return async (clientId, ct) =>
-            (await grains.Ref<IClientGrain>(clientId).GetAccessFactsAsync(ct)).ConsentNow.Contains(ConsentScope.AcrossOrganisations);
+            (await grains.Ref<IClientGrain>(clientId).GetAccessFactsAsync(ct)).ConsentNow
+                .Contains(ConsentScope.AcrossOrganisations);
     }
 }

@@ -19,7 +19,8 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
 {
     public On Kind => On.Client;
 
-    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
+    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
+        CancellationToken cancellationToken)
     {
         var client = await grains.Ref<IClientGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !client.Exists)
@@ -40,19 +41,24 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
         var team = await grains.Ref<ICareTeamGrain>(client.TeamId).GetAccessFactsAsync(cancellationToken);
         // The organisation is the token's, as the identity provider asserts it, not what a team's records say.
         if (team.Members.Any(m => m.WorkerId == caller.Id))
-            return caller.Organisation == team.Organisation ? AccessDecision.Allow("member of the person's care team", id)
+            return caller.Organisation == team.Organisation
+                ? AccessDecision.Allow("member of the person's care team", id)
                 : client.ConsentNow.Contains(ConsentScope.AcrossOrganisations)
                     ? AccessDecision.Allow("care team member from another organisation, with consent", id)
-                    : AccessDecision.Deny("care team member from another organisation, without consent to share across organisations", id);
+                    : AccessDecision.Deny("care team member from another organisation, without consent to share "
+                        + "across organisations", id);
 
-        if (act == Act.Read && client.ConsentNow.Contains(ConsentScope.ReferredPrograms) && client.ReferredPrograms.Count > 0)
+        if (act == Act.Read && client.ConsentNow.Contains(ConsentScope.ReferredPrograms)
+            && client.ReferredPrograms.Count > 0)
         {
             var shared = new List<string>();
             foreach (var program in client.ReferredPrograms)
-                if ((await grains.Ref<IProgramGrain>(program).GetAccessFactsAsync(cancellationToken)).Coordinators.Contains(caller.Id))
+                if ((await grains.Ref<IProgramGrain>(program).GetAccessFactsAsync(cancellationToken)).Coordinators
+                    .Contains(caller.Id))
                     shared.Add(program);
             if (shared.Count > 0)
-                return new AccessDecision(true, "coordinator of a program the person is referred to, with consent", id, View.Referral, shared);
+                return new AccessDecision(true, "coordinator of a program the person is referred to, with consent", id,
+                    View.Referral, shared);
         }
         return AccessDecision.Deny("not on the person's care team", id);
     }

@@ -28,8 +28,10 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         foreach (var c in p.Circumstances) Validate.Enum(c, "profile.circumstances");
         Validate.Enum(p.Risk, "profile.risk", allowZero: true);
         var profile = new ClientProfile(language, p.BirthYear == 0 ? null : p.BirthYear,
-            p.Circumstances.Distinct().Select(c => (D.Circumstance)c).ToList(), p.InterpreterNeeded, (D.RiskLevel)p.Risk);
-        var result = await grain.RegisterAsync(write, new RegisterClient(region, profile, Caller.Actor(context)), context.CancellationToken);
+            p.Circumstances.Distinct().Select(c => (D.Circumstance)c).ToList(), p.InterpreterNeeded,
+            (D.RiskLevel)p.Risk);
+        var result = await grain.RegisterAsync(write, new RegisterClient(region, profile, Caller.Actor(context)),
+            context.CancellationToken);
         return Response(result);
     }
 
@@ -51,12 +53,14 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         var grain = Client(request.ClientId);
         foreach (var s in request.Scopes) Validate.Enum(s, "scopes");
         var expires = Validate.OptionalTime(request.ExpiresAt, "expires_at");
-        var command = new RecordConsent(request.Scopes.Distinct().Select(s => (D.ConsentScope)s).ToList(), expires, Caller.Actor(context));
+        var command = new RecordConsent(request.Scopes.Distinct().Select(s => (D.ConsentScope)s).ToList(), expires,
+            Caller.Actor(context));
         return Response(await grain.RecordConsentAsync(write, command, context.CancellationToken));
     }
 
     [Access(On.Client, Act.Write, "client_id")]
-    public override async Task<ClientResponse> RecordAssessment(RecordAssessmentRequest request, ServerCallContext context)
+    public override async Task<ClientResponse> RecordAssessment(RecordAssessmentRequest request,
+        ServerCallContext context)
     {
         var write = Validate.Write(request);
         var grain = Client(request.ClientId);
@@ -68,7 +72,8 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         }
         if (request.Needs.GroupBy(n => n.Domain).FirstOrDefault(g => g.Count() > 1) is { } dup)
             throw Validate.Invalid("needs", $"needs lists domain {dup.Key} more than once");
-        var command = new RecordAssessment(request.Needs.Select(n => new CareCoordination.Clients.Need((D.NeedDomain)n.Domain, n.Severity)).ToList(),
+        var command = new RecordAssessment(
+            request.Needs.Select(n => new CareCoordination.Clients.Need((D.NeedDomain)n.Domain, n.Severity)).ToList(),
             Validate.OptionalTime(request.ReviewDue, "review_due"), Caller.Actor(context));
         return Response(await grain.RecordAssessmentAsync(write, command, context.CancellationToken));
     }
@@ -94,7 +99,8 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
     {
         var write = Validate.Write(request);
         var grain = Client(request.ClientId);
-        var command = new ReviewPlan(Validate.OptionalTime(request.NextReviewDue, "next_review_due"), Caller.Actor(context));
+        var command = new ReviewPlan(Validate.OptionalTime(request.NextReviewDue, "next_review_due"),
+            Caller.Actor(context));
         return Response(await grain.ReviewPlanAsync(write, command, context.CancellationToken));
     }
 
@@ -103,18 +109,22 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
     {
         var write = Validate.Write(request);
         var grain = Client(request.ClientId);
-        var kind = request.Missed ? Validate.Enum(request.Kind, "kind", allowZero: true) : Validate.Enum(request.Kind, "kind");
+        var kind = request.Missed
+            ? Validate.Enum(request.Kind, "kind", allowZero: true)
+            : Validate.Enum(request.Kind, "kind");
         var command = new RecordContact((D.ContactKind)kind, Validate.OptionalTime(request.OccurredAt, "occurred_at"),
             Validate.OptionalKey(request.AppointmentId, "appointment_id"), request.Missed, Caller.Actor(context));
         return Response(await grain.RecordContactAsync(write, command, context.CancellationToken));
     }
 
     [Access(On.Client, Act.Write, "client_id")]
-    public override async Task<ClientResponse> ScheduleAppointment(ScheduleAppointmentRequest request, ServerCallContext context)
+    public override async Task<ClientResponse> ScheduleAppointment(ScheduleAppointmentRequest request,
+        ServerCallContext context)
     {
         var write = Validate.Write(request);
         var grain = Client(request.ClientId);
-        var command = new ScheduleAppointment(Validate.Time(request.At, "at"), Validate.Key(request.WorkerId, "worker_id"), Caller.Actor(context));
+        var command = new ScheduleAppointment(Validate.Time(request.At, "at"),
+            Validate.Key(request.WorkerId, "worker_id"), Caller.Actor(context));
         return Response(await grain.ScheduleAppointmentAsync(write, command, context.CancellationToken));
     }
 
@@ -145,5 +155,6 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
         };
     }
 
-    private static ClientResponse Response(ClientWriteResult result) => new() { ResultId = result.ResultId, Client = result.Client.ToProto() };
+    private static ClientResponse Response(ClientWriteResult result) =>
+        new() { ResultId = result.ResultId, Client = result.Client.ToProto() };
 }

@@ -22,13 +22,15 @@ public sealed class DecodingServiceMethodProvider<TService>(ILogger<DecodingServ
             .FirstOrDefault(m => m.Name == bind.BindMethodName && m.GetParameters() is [var binder, _]
                 && binder.ParameterType == typeof(ServiceBinderBase));
         if (bindMethod is null) return; // not a generated service: nothing to bind
-        // Generated code adds each method with a null handler when given no implementation; the handler is the service's.
+        // Generated code adds each method with a null handler when given no implementation; the handler is the
+        // service's.
         bindMethod.Invoke(null, [new Binder(context, logger), null]);
     }
 
     private sealed class Binder(ServiceMethodProviderContext<TService> context, ILogger logger) : ServiceBinderBase
     {
-        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method, UnaryServerMethod<TRequest, TResponse>? handler)
+        public override void AddMethod<TRequest, TResponse>(Method<TRequest, TResponse> method,
+            UnaryServerMethod<TRequest, TResponse>? handler)
         {
             var (invoker, metadata) = Handler<UnaryServerMethod<TService, TRequest, TResponse>>(method.Name,
                 typeof(TRequest), typeof(ServerCallContext));
@@ -55,12 +57,15 @@ public sealed class DecodingServiceMethodProvider<TService>(ILogger<DecodingServ
             DuplexStreamingServerMethod<TRequest, TResponse>? handler)
         {
             var (invoker, metadata) = Handler<DuplexStreamingServerMethod<TService, TRequest, TResponse>>(method.Name,
-                typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>), typeof(ServerCallContext));
+                typeof(IAsyncStreamReader<TRequest>), typeof(IServerStreamWriter<TResponse>),
+                typeof(ServerCallContext));
             context.AddDuplexStreamingMethod(Decoding(method), metadata, invoker);
         }
 
-        /// <summary>The service's method as an open delegate, with its metadata as Grpc.AspNetCore gathers it.</summary>
-        private static (TDelegate Invoker, List<object> Metadata) Handler<TDelegate>(string name, params Type[] parameters)
+        /// <summary>The service's method as an open delegate, with its metadata as Grpc.AspNetCore gathers
+        /// it.</summary>
+        private static (TDelegate Invoker, List<object> Metadata) Handler<TDelegate>(string name,
+            params Type[] parameters)
             where TDelegate : Delegate
         {
             var handler = typeof(TService).GetMethod(name, BindingFlags.Public | BindingFlags.Instance, parameters)
@@ -86,18 +91,20 @@ public sealed class DecodingServiceMethodProvider<TService>(ILogger<DecodingServ
                 catch (Exception ex) when (ex is not (RpcException or OperationCanceledException))
                 {
                     // One line, no payload: the bytes may hold personal data.
-                    logger.LogDebug("Undecodable {RequestType} for {Method}: {ExceptionType}", requestType, method.FullName,
-                        ex.GetType().Name);
+                    logger.LogDebug("Undecodable {RequestType} for {Method}: {ExceptionType}", requestType,
+                        method.FullName, ex.GetType().Name);
                     throw new RpcException(new Status(StatusCode.InvalidArgument,
                         $"the request could not be decoded as {requestType}: {Reason(ex)}; nothing was changed"));
                 }
             });
-            return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, marshaller, method.ResponseMarshaller);
+            return new Method<TRequest, TResponse>(method.Type, method.ServiceName, method.Name, marshaller,
+                method.ResponseMarshaller);
         }
 
         private static string Reason(Exception ex) => ex switch
         {
-            System.Text.DecoderFallbackException => "a string field is not valid UTF-8 (e.g. a lone surrogate or a cut character)",
+            System.Text.DecoderFallbackException =>
+                "a string field is not valid UTF-8 (e.g. a lone surrogate or a cut character)",
             Google.Protobuf.InvalidProtocolBufferException => "the protobuf bytes are truncated or malformed",
             _ => "the protobuf bytes are malformed",
         };

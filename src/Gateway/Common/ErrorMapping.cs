@@ -13,15 +13,16 @@ namespace CareCoordination.Gateway.Common;
 /// </summary>
 public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
+        ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         try { return await continuation(request, context); }
         catch (Exception ex) when (ex is not RpcException) { throw Map(ex, context); }
     }
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
-        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         try { await continuation(request, responseStream, context); }
         catch (Exception ex) when (ex is not RpcException) { throw Map(ex, context); }
@@ -32,7 +33,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         var status = ToStatus(ex, context);
         if (status.StatusCode == StatusCode.Internal)
             // The exception type and stack only: messages of unexpected exceptions may quote data.
-            logger.LogError("Unexpected {ExceptionType} in {Method}: {StackTrace}", ex.GetType().FullName, context.Method, ex.StackTrace);
+            logger.LogError("Unexpected {ExceptionType} in {Method}: {StackTrace}", ex.GetType().FullName,
+                context.Method, ex.StackTrace);
         else if (status.StatusCode == StatusCode.Unavailable)
             logger.LogWarning("{Method} unavailable: {ExceptionType}", context.Method, ex.GetType().FullName);
         else
@@ -56,7 +58,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
                     _ => StatusCode.InvalidArgument,
                 }, NameField(c));
             case OperationCanceledException when context.Deadline <= DateTime.UtcNow:
-                return new Status(StatusCode.DeadlineExceeded, "the deadline passed before the call completed; retry with the same request_id");
+                return new Status(StatusCode.DeadlineExceeded,
+                    "the deadline passed before the call completed; retry with the same request_id");
             case OperationCanceledException:
                 return new Status(StatusCode.Cancelled, "the call was cancelled");
             case TimeoutException:
@@ -76,15 +79,19 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
                 // The runtime's wrapper says nothing itself: what it wraps decides (a bug inside stays INTERNAL).
                 return ToStatus(ex.InnerException, context);
             default:
-                return ex.InnerException is { } inner2 && ToStatus(inner2, context) is { StatusCode: not StatusCode.Internal } s
+                return ex.InnerException is { } inner2
+                        && ToStatus(inner2, context) is { StatusCode: not StatusCode.Internal } s
                     ? s
-                    : new Status(StatusCode.Internal, $"internal error (trace {System.Diagnostics.Activity.Current?.TraceId.ToString() ?? "none"})");
+                    : new Status(StatusCode.Internal,
+                        $"internal error (trace {System.Diagnostics.Activity.Current?.TraceId.ToString() ?? "none"})");
         }
     }
 
     /// <summary>Every refusal names the field it concerns, so a caller knows what to fix.</summary>
     private static string NameField(CareCoordinationException c) =>
-        string.IsNullOrEmpty(c.Field) || c.Message.Contains(c.Field, StringComparison.Ordinal) ? c.Message : $"{c.Field}: {c.Message}";
+        string.IsNullOrEmpty(c.Field) || c.Message.Contains(c.Field, StringComparison.Ordinal)
+            ? c.Message
+            : $"{c.Field}: {c.Message}";
 
     private static Status Unavailable() =>
         new(StatusCode.Unavailable, "the service is temporarily unavailable; retry with the same request_id");

@@ -9,7 +9,8 @@ using D = CareCoordination.Common;
 
 namespace CareCoordination.Gateway.Common;
 
-/// <summary>Domain records to wire messages. Enum values are kept equal on both sides, so enums map by number.</summary>
+/// <summary>Domain records to wire messages. Enum values are kept equal on both sides, so enums map by
+/// number.</summary>
 public static class Mapping
 {
     public static Timestamp? Ts(DateTimeOffset? value) => value is { } v ? Timestamp.FromDateTimeOffset(v) : null;
@@ -44,18 +45,19 @@ public static class Mapping
             }) },
             Referrals = { c.Referrals.Select(r => new V1.Referral
             {
-                ReferralId = r.ReferralId, ProgramId = r.ProgramId, Domain = (V1.NeedDomain)r.Domain, Status = (V1.ReferralStatus)r.Status,
-                SentAt = Ts(r.SentAt), RespondedAt = Ts(r.RespondedAt), EnrolledAt = Ts(r.EnrolledAt), EndedAt = Ts(r.EndedAt),
-                ReasonCode = r.ReasonCode,
+                ReferralId = r.ReferralId, ProgramId = r.ProgramId, Domain = (V1.NeedDomain)r.Domain,
+                Status = (V1.ReferralStatus)r.Status, SentAt = Ts(r.SentAt), RespondedAt = Ts(r.RespondedAt),
+                EnrolledAt = Ts(r.EnrolledAt), EndedAt = Ts(r.EndedAt), ReasonCode = r.ReasonCode,
             }) },
             Enrollments = { c.Enrollments.Select(e => new V1.Enrollment
             {
-                ProgramId = e.ProgramId, ReferralId = e.ReferralId, Domain = (V1.NeedDomain)e.Domain, StartedAt = Ts(e.StartedAt),
-                EndedAt = Ts(e.EndedAt), Outcome = e.Outcome,
+                ProgramId = e.ProgramId, ReferralId = e.ReferralId, Domain = (V1.NeedDomain)e.Domain,
+                StartedAt = Ts(e.StartedAt), EndedAt = Ts(e.EndedAt), Outcome = e.Outcome,
             }) },
             Appointments = { c.Appointments.Select(a => new V1.Appointment
             {
-                AppointmentId = a.AppointmentId, At = Ts(a.At), Status = (V1.AppointmentStatus)a.Status, WorkerId = a.WorkerId,
+                AppointmentId = a.AppointmentId, At = Ts(a.At), Status = (V1.AppointmentStatus)a.Status,
+                WorkerId = a.WorkerId,
             }) },
             OpenGaps = { c.OpenGaps.Select(g => g.ToProto(new GapOwner(GapOwnerKind.Client, c.ClientId))) },
         };
@@ -69,12 +71,14 @@ public static class Mapping
             m.Assessment = new V1.Assessment
             {
                 AssessedAt = Ts(a.AssessedAt), ReviewDue = Ts(a.ReviewDue), AssessedBy = a.AssessedBy,
-                Needs = { a.Needs.Select(n => new V1.Need { Domain = (V1.NeedDomain)n.Domain, Severity = n.Severity }) },
+                Needs = { a.Needs.Select(n => new V1.Need
+                    { Domain = (V1.NeedDomain)n.Domain, Severity = n.Severity }) },
             };
         return m;
     }
 
-    /// <summary>What a referral shares with the programs it went to (DESIGN §8): the rest of the record stays with the team.</summary>
+    /// <summary>What a referral shares with the programs it went to (DESIGN §8): the rest of the record stays with
+    /// the team.</summary>
     public static V1.Client ReferralView(V1.Client client, IReadOnlyList<string> programs) => new()
     {
         ClientId = client.ClientId,
@@ -120,8 +124,8 @@ public static class Mapping
 
     public static V1.Team ToProto(this TeamView t) => new()
     {
-        TeamId = t.TeamId, Region = t.Region, Name = t.Name, Organisation = t.Organisation, CaseloadSize = t.CaseloadSize,
-        FeedId = AlertFeeds.Team(t.TeamId),
+        TeamId = t.TeamId, Region = t.Region, Name = t.Name, Organisation = t.Organisation,
+        CaseloadSize = t.CaseloadSize, FeedId = AlertFeeds.Team(t.TeamId),
         Members = { t.Members.Select(m => new V1.TeamMember
         {
             WorkerId = m.WorkerId, Role = (V1.WorkerRole)m.Role, Organisation = m.Organisation, AddedAt = Ts(m.AddedAt),
@@ -133,22 +137,25 @@ public static class Mapping
         ClientId = e.ClientId, LeadWorkerId = e.LeadWorkerId, AssignedAt = Ts(e.AssignedAt),
     };
 
-    /// <summary>The program; <paramref name="withCaseDetail"/> false leaves out its referrals and open gaps (client ids), for directory listings.</summary>
+    /// <summary>The program; <paramref name="withCaseDetail"/> false leaves out its referrals and open gaps (client
+    /// ids), for directory listings.</summary>
     public static V1.Program ToProto(this ProgramView p, bool withCaseDetail = true) => new()
     {
         ProgramId = p.ProgramId, Region = p.Region, Name = p.Name, Kind = (V1.ProgramKind)p.Kind,
         Domains = { p.Domains.Select(d => (V1.NeedDomain)d) }, Capacity = p.Capacity, Enrolled = p.Enrolled,
-        ResponseSla = Duration.FromTimeSpan(p.ResponseSla), Coordinators = { p.Coordinators }, Eligibility = p.Eligibility,
-        Provider = p.Provider, FeedId = AlertFeeds.Program(p.ProgramId),
+        ResponseSla = Duration.FromTimeSpan(p.ResponseSla), Coordinators = { p.Coordinators },
+        Eligibility = p.Eligibility, Provider = p.Provider, FeedId = AlertFeeds.Program(p.ProgramId),
         Referrals = { withCaseDetail ? p.Referrals.Select(r => r.ToProto(p.ProgramId)) : [] },
-        OpenGaps = { withCaseDetail ? p.OpenGaps.Select(g => g.ToProto(new GapOwner(GapOwnerKind.Program, p.ProgramId))) : [] },
+        OpenGaps = { withCaseDetail
+            ? p.OpenGaps.Select(g => g.ToProto(new GapOwner(GapOwnerKind.Program, p.ProgramId))) : [] },
     };
 
     public static V1.ProgramReferral ToProto(this ProgramReferral r, string programId) => new()
     {
-        ReferralId = r.ReferralId, ClientId = r.ClientId, Domain = (V1.NeedDomain)r.Domain, Status = (V1.ReferralStatus)r.Status,
-        SentAt = Ts(r.SentAt), ReceivedAt = Ts(r.ReceivedAt), RespondedAt = Ts(r.RespondedAt), WaitlistedAt = Ts(r.WaitlistedAt),
-        EnrolledAt = Ts(r.EnrolledAt), EndedAt = Ts(r.EndedAt), ReasonCode = r.ReasonCode, ProgramId = programId,
+        ReferralId = r.ReferralId, ClientId = r.ClientId, Domain = (V1.NeedDomain)r.Domain,
+        Status = (V1.ReferralStatus)r.Status, SentAt = Ts(r.SentAt), ReceivedAt = Ts(r.ReceivedAt),
+        RespondedAt = Ts(r.RespondedAt), WaitlistedAt = Ts(r.WaitlistedAt), EnrolledAt = Ts(r.EnrolledAt),
+        EndedAt = Ts(r.EndedAt), ReasonCode = r.ReasonCode, ProgramId = programId,
     };
 
     public static V1.GapStats ToProto(this global::CareCoordination.Reports.GapStats s)
@@ -157,8 +164,10 @@ public static class Mapping
         {
             Open = s.Open, Escalated = s.Escalated, Acknowledged = s.Acknowledged,
             ClosedByThemselves = s.ClosedByThemselves, ResolvedByWorkers = s.ResolvedByWorkers,
-            OpenByRule = { s.OpenByRule.OrderBy(x => x.Key).Select(x => new V1.RuleCount { Rule = (V1.CareGapRule)x.Key, Count = x.Value }) },
-            OpenByAge = { s.OpenByAge.OrderBy(x => x.Key).Select(x => new V1.AgeCount { Age = x.Key, Count = x.Value }) },
+            OpenByRule = { s.OpenByRule.OrderBy(x => x.Key)
+                .Select(x => new V1.RuleCount { Rule = (V1.CareGapRule)x.Key, Count = x.Value }) },
+            OpenByAge = { s.OpenByAge.OrderBy(x => x.Key)
+                .Select(x => new V1.AgeCount { Age = x.Key, Count = x.Value }) },
         };
         if (s.MeanHoursToAcknowledge is { } h) m.MeanHoursToAcknowledge = h;
         return m;

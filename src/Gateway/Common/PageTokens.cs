@@ -33,7 +33,8 @@ public sealed class PageTokens(GatewaySecrets secrets)
     public string? Read(string token, string query, string field = "page_token")
     {
         if (string.IsNullOrEmpty(token)) return null;
-        var refused = Validate.Invalid(field, $"{field} is not one this service handed out for this list; start again without it");
+        var refused = Validate.Invalid(field,
+            $"{field} is not one this service handed out for this list; start again without it");
         if (token.Length > 512) throw refused;
         byte[] sealedBytes;
         try { sealedBytes = Base64Url.DecodeFromChars(token); }

@@ -4,7 +4,8 @@ using Google.Protobuf.WellKnownTypes;
 
 namespace CareCoordination.Gateway.Common;
 
-/// <summary>Checks of request fields. Each failure is INVALID_ARGUMENT naming the field, before anything changes.</summary>
+/// <summary>Checks of request fields. Each failure is INVALID_ARGUMENT naming the field, before anything
+/// changes.</summary>
 public static partial class Validate
 {
     public const int MaxPageSize = 200;
@@ -19,7 +20,8 @@ public static partial class Validate
         return value;
     }
 
-    public static string? OptionalKey(string value, string field) => string.IsNullOrEmpty(value) ? null : Key(value, field);
+    public static string? OptionalKey(string value, string field) =>
+        string.IsNullOrEmpty(value) ? null : Key(value, field);
 
     public static string Text(string value, string field, int max, bool required = true)
     {
@@ -33,7 +35,8 @@ public static partial class Validate
         return value.Trim();
     }
 
-    /// <summary>A BCP 47 language tag (RFC 5646 well-formed: language, script, region, variants, extensions, private use).</summary>
+    /// <summary>A BCP 47 language tag (RFC 5646 well-formed: language, script, region, variants, extensions, private
+    /// use).</summary>
     public static string LanguageTag(string value, string field)
     {
         if (value.Length > 35 || !LanguageTagPattern().IsMatch(value))
@@ -42,7 +45,8 @@ public static partial class Validate
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(
-        "^[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
+        "^[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
+        + "(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
         + "(-[0-9A-WYZa-wyz](-[A-Za-z0-9]{2,8})+)*(-x(-[A-Za-z0-9]{1,8})+)?$|^x(-[A-Za-z0-9]{1,8})+$")]
     private static partial System.Text.RegularExpressions.Regex LanguageTagPattern();
 
@@ -78,9 +82,11 @@ public static partial class Validate
     public static TimeSpan? OptionalDuration(Duration? value, string field, TimeSpan max)
     {
         if (value is null) return null;
-        if (value.Nanos is <= -1_000_000_000 or >= 1_000_000_000 || (value.Seconds > 0 && value.Nanos < 0) || (value.Seconds < 0 && value.Nanos > 0))
+        if (value.Nanos is <= -1_000_000_000 or >= 1_000_000_000 || (value.Seconds > 0 && value.Nanos < 0)
+            || (value.Seconds < 0 && value.Nanos > 0))
             throw Invalid(field, $"{field} is not a valid duration");
-        if (value.Seconds < 0 || value.Seconds > (long)max.TotalSeconds || (value.Seconds == 0 && value.Nanos <= 0) || value.ToTimeSpan() > max)
+        if (value.Seconds < 0 || value.Seconds > (long)max.TotalSeconds || (value.Seconds == 0 && value.Nanos <= 0)
+            || value.ToTimeSpan() > max)
             throw Invalid(field, $"{field} must be more than 0 and at most {max.TotalDays:0} days");
         return value.ToTimeSpan();
     }
@@ -91,20 +97,24 @@ public static partial class Validate
         return Range(value, field, 1, MaxPageSize);
     }
 
-    /// <summary>The idempotency key of a write: the request_id plus a fingerprint of everything else in the request.</summary>
+    /// <summary>The idempotency key of a write: the request_id plus a fingerprint of everything else in the
+    /// request.</summary>
     public static WriteRequest Write<T>(T request) where T : IMessage<T>
     {
         var field = request.Descriptor.FindFieldByName("request_id")
             ?? throw new InvalidOperationException($"{request.Descriptor.Name} has no request_id");
         var requestId = (string)field.Accessor.GetValue(request);
-        if (string.IsNullOrEmpty(requestId)) throw Invalid("request_id", "request_id is required: choose a unique id per write and reuse it on retry");
+        if (string.IsNullOrEmpty(requestId))
+            throw Invalid("request_id", "request_id is required: choose a unique id per write and reuse it on retry");
         // Visible ASCII only: no spaces, control, zero-width or bidi characters that make two ids look alike.
         if (requestId.Length > 128 || requestId.Any(c => c is < '!' or > '~'))
-            throw Invalid("request_id", "request_id must be 1-128 visible ASCII characters (e.g. a UUID), without spaces");
+            throw Invalid("request_id",
+                "request_id must be 1-128 visible ASCII characters (e.g. a UUID), without spaces");
         var copy = request.Clone();
         field.Accessor.Clear(copy);
         return WriteRequest.Of(requestId, Convert.ToBase64String(copy.ToByteArray()));
     }
 
-    public static CareCoordinationException Invalid(string field, string message) => CareCoordinationException.Invalid(field, message);
+    public static CareCoordinationException Invalid(string field, string message) =>
+        CareCoordinationException.Invalid(field, message);
 }

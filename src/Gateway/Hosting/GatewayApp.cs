@@ -19,7 +19,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CareCoordination.Gateway.Hosting;
 
-/// <summary>How the gateway reaches grains: by co-hosting a silo (one process, the default) or as a client of a cluster.</summary>
+/// <summary>How the gateway reaches grains: by co-hosting a silo (one process, the default) or as a client of a
+/// cluster.</summary>
 public enum OrleansMode
 {
     Embedded,
@@ -68,8 +69,10 @@ public static class GatewayApp
             });
         }
 
-        builder.Services.AddOptions<AlertSubscriptionOptions>().Bind(config.GetSection(AlertSubscriptionOptions.Section))
-            .Validate(o => o.IsValid(), "Alerts: CatchUpInterval must be positive, ReplayPageSize 1 to 1000 and LiveBuffer at least 1")
+        builder.Services.AddOptions<AlertSubscriptionOptions>()
+            .Bind(config.GetSection(AlertSubscriptionOptions.Section))
+            .Validate(o => o.IsValid(),
+                "Alerts: CatchUpInterval must be positive, ReplayPageSize 1 to 1000 and LiveBuffer at least 1")
             .ValidateOnStart();
         builder.Services.AddSingleton<AlertSubscriptions>();
         builder.Services.AddSingleton<GatewaySecrets>();
@@ -83,7 +86,8 @@ public static class GatewayApp
         builder.Services.AddSingleton<AccessPolicies>();
         builder.Services.AddSingleton<TeamSharing>();
         builder.Services.AddSingleton<AuditWriter>();
-        // Singletons (all are stateless): otherwise gRPC builds each interceptor and service by reflection for every call.
+        // Singletons (all are stateless): otherwise gRPC builds each interceptor and service by reflection for every
+        // call.
         builder.Services.AddSingleton<ErrorMappingInterceptor>();
         builder.Services.AddSingleton<AuthorizationInterceptor>();
         builder.Services.AddSingleton<ClientsService>();

@@ -24,14 +24,15 @@ public sealed class GatewaySecrets
     public byte[] PageTokenKey { get; }
 
     /// <summary>
-    /// The key that signs and checks bearer tokens when no identity provider is configured: "Auth:SigningKey", or the
-    /// development key made on first start beside the embedded database (the token command signs with the same).
+    /// The key that signs and checks bearer tokens when no identity provider is configured: "Auth:SigningKey", or
+    /// the development key made on first start beside the embedded database (the token command signs with the same).
     /// </summary>
     public static byte[] SigningKey(IConfiguration configuration, ILogger logger)
     {
         if (configuration[SigningKeySetting] is not { Length: > 0 })
-            logger.LogWarning("Bearer tokens are checked with the local development key ({File} beside the database): for a real " +
-                              "region set Auth:Authority (its identity provider) or Auth:SigningKey", SigningKeyFile);
+            logger.LogWarning("Bearer tokens are checked with the local development key ({File} beside the " +
+                              "database): for a real region set Auth:Authority (its identity provider) or " +
+                              "Auth:SigningKey", SigningKeyFile);
         return Key(configuration, logger, SigningKeySetting, SigningKeyFile);
     }
 
@@ -43,7 +44,8 @@ public sealed class GatewaySecrets
             var key = new byte[64];
             return Convert.TryFromBase64String(configured, key, out var n) && n == 32
                 ? key[..32]
-                : throw new InvalidOperationException($"{setting} must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
+                : throw new InvalidOperationException(
+                    $"{setting} must be 32 bytes in base64 (e.g. `openssl rand -base64 32`)");
         }
         var storage = configuration.Storage();
         if (storage.Provider == StorageProvider.Sqlite)
@@ -58,7 +60,8 @@ public sealed class GatewaySecrets
                 using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096,
                            FileOptions.WriteThrough))
                 {
-                    if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                    if (!OperatingSystem.IsWindows())
+                        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                     file.Write(fresh);
                 }
             }
@@ -67,8 +70,8 @@ public sealed class GatewaySecrets
                 : throw new InvalidOperationException($"{path} is not a 32-byte key; delete it to make a new one");
         }
         if (storage.Provider != StorageProvider.Memory)
-            logger.LogWarning("{Setting} is not set: this gateway uses a key of its own, so what it signs with it is refused by " +
-                              "other gateways and after a restart", setting);
+            logger.LogWarning("{Setting} is not set: this gateway uses a key of its own, so what it signs with it " +
+                              "is refused by other gateways and after a restart", setting);
         return RandomNumberGenerator.GetBytes(32);
     }
 }

@@ -22,7 +22,8 @@ public static class OrleansDashboard
     public static IPEndPoint Endpoint(IConfiguration configuration) =>
         Management.Endpoint(configuration["Dashboard:Url"] is { Length: > 0 } url ? url : "http://127.0.0.1:5082")!;
 
-    /// <summary>The bearer token of a dashboard request that sent no authorization header: from the sign-in link or the cookie.</summary>
+    /// <summary>The bearer token of a dashboard request that sent no authorization header: from the sign-in link or
+    /// the cookie.</summary>
     public static string? Token(HttpRequest request) =>
         !request.Path.StartsWithSegments(Path) || request.Headers.Authorization.Count > 0 ? null
             : request.Query[QueryToken] is { Count: 1 } fromLink ? fromLink.ToString()
@@ -34,7 +35,8 @@ public static class OrleansDashboard
         {
             var path = context.Request.Path;
             if (!path.StartsWithSegments(Path)) { await next(context); return; }
-            if (path == Path) { context.Response.Redirect($"{Path}/"); return; } // its pages load relative to the folder
+            // its pages load relative to the folder
+            if (path == Path) { context.Response.Redirect($"{Path}/"); return; }
             if (Closed.Any(c => path.StartsWithSegments(c)))
             {
                 context.Response.StatusCode = StatusCodes.Status403Forbidden;
@@ -43,12 +45,17 @@ public static class OrleansDashboard
             }
             if (context.Request.Query.ContainsKey(QueryToken) && context.User.IsInRole(Roles.ClusterOperator))
             {
-                // Signed in by link: keep the token in a cookie only this site's requests send, and drop it from the address.
-                var expires = long.TryParse(context.User.FindFirst("exp")?.Value, out var exp) ? DateTimeOffset.FromUnixTimeSeconds(exp) : (DateTimeOffset?)null;
-                context.Response.Cookies.Append(Cookie, context.Request.Query[QueryToken].ToString(), new CookieOptions
-                {
-                    HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps, Path = Path, Expires = expires,
-                });
+                // Signed in by link: keep the token in a cookie only this site's requests send, and drop it from the
+                // address.
+                var expires = long.TryParse(context.User.FindFirst("exp")?.Value, out var exp)
+                    ? DateTimeOffset.FromUnixTimeSeconds(exp)
+                    : (DateTimeOffset?)null;
+                context.Response.Cookies.Append(Cookie, context.Request.Query[QueryToken].ToString(),
+                    new CookieOptions
+                    {
+                        HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = context.Request.IsHttps,
+                        Path = Path, Expires = expires,
+                    });
                 var query = QueryString.Create(context.Request.Query.Where(q => q.Key != QueryToken));
                 context.Response.Redirect($"{context.Request.PathBase}{path}{query}");
                 return;

@@ -15,14 +15,16 @@ public sealed class ProgramPolicy(IGrainFactory grains) : IAccessPolicy
 {
     public On Kind => On.Program;
 
-    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken)
+    public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
+        CancellationToken cancellationToken)
     {
         var program = await grains.Ref<IProgramGrain>(id).GetAccessFactsAsync(cancellationToken);
         if (act == Act.Create && !program.Exists)
         {
             return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request))
-                : caller.Has(Roles.ProgramCoordinator) ? AccessDecision.Allow("a program coordinator registers a program")
-                : AccessDecision.Deny("only program coordinators register programs");
+                : caller.Has(Roles.ProgramCoordinator)
+                    ? AccessDecision.Allow("a program coordinator registers a program")
+                    : AccessDecision.Deny("only program coordinators register programs");
         }
         var coordinator = program.Coordinators.Contains(caller.Id);
         if (act == Act.Read)

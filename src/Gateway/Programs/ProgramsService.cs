@@ -18,15 +18,20 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     private IProgramGrain Program(string programId) => grains.Ref<IProgramGrain>(Validate.Key(programId, "program_id"));
 
     [Access(On.Program, Act.Create, "program_id")]
-    public override async Task<Api.V1.Program> RegisterProgram(RegisterProgramRequest request, ServerCallContext context)
+    public override async Task<Api.V1.Program> RegisterProgram(RegisterProgramRequest request,
+        ServerCallContext context)
     {
         var write = Validate.Write(request);
         var program = Program(request.ProgramId);
-        if (request.Domains.Count == 0) throw Validate.Invalid("domains", "domains must list at least one need domain the program serves");
+        if (request.Domains.Count == 0)
+            throw Validate.Invalid("domains", "domains must list at least one need domain the program serves");
         foreach (var d in request.Domains) Validate.Enum(d, "domains");
-        var sla = Validate.OptionalDuration(request.ResponseSla, "response_sla", TimeSpan.FromDays(90)) ?? DefaultResponseSla;
-        if (request.Coordinators.Count > MaxCoordinators) throw Validate.Invalid("coordinators", $"coordinators must list at most {MaxCoordinators} workers");
-        for (var i = 0; i < request.Coordinators.Count; i++) Validate.Key(request.Coordinators[i], $"coordinators[{i}]");
+        var sla = Validate.OptionalDuration(request.ResponseSla, "response_sla", TimeSpan.FromDays(90))
+            ?? DefaultResponseSla;
+        if (request.Coordinators.Count > MaxCoordinators)
+            throw Validate.Invalid("coordinators", $"coordinators must list at most {MaxCoordinators} workers");
+        for (var i = 0; i < request.Coordinators.Count; i++)
+            Validate.Key(request.Coordinators[i], $"coordinators[{i}]");
         var command = new RegisterProgram(
             Validate.Key(request.Region, "region"),
             Validate.Text(request.Name, "name", 200),
@@ -47,7 +52,8 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         .ToProto(withCaseDetail: AuthorizationInterceptor.DecisionOf(context)?.View != View.Directory);
 
     [Access(On.Region, Act.Read, "region")]
-    public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request, ServerCallContext context)
+    public override async Task<ListProgramsResponse> ListPrograms(ListProgramsRequest request,
+        ServerCallContext context)
     {
         var region = grains.Ref<IRegionGrain>(Validate.Key(request.Region, "region"));
         var query = $"programs:{request.Region}";
@@ -72,20 +78,24 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     {
         var write = Validate.Write(request);
         var client = grains.Ref<IClientGrain>(Validate.Key(request.ClientId, "client_id"));
-        var command = new Refer(Validate.Key(request.ProgramId, "program_id"), (D.NeedDomain)Validate.Enum(request.Domain, "domain"), Caller.Actor(context));
+        var command = new Refer(Validate.Key(request.ProgramId, "program_id"),
+            (D.NeedDomain)Validate.Enum(request.Domain, "domain"), Caller.Actor(context));
         var result = await client.ReferAsync(write, command, context.CancellationToken);
         var referral = result.Client.Referrals.First(r => r.ReferralId == result.ResultId);
-        return new ReferralResponse { ReferralId = referral.ReferralId, Status = (Api.V1.ReferralStatus)referral.Status };
+        return new ReferralResponse
+            { ReferralId = referral.ReferralId, Status = (Api.V1.ReferralStatus)referral.Status };
     }
 
     [Access(On.Program, Act.Manage, "program_id")]
-    public override async Task<Api.V1.ProgramReferral> RespondToReferral(RespondToReferralRequest request, ServerCallContext context)
+    public override async Task<Api.V1.ProgramReferral> RespondToReferral(RespondToReferralRequest request,
+        ServerCallContext context)
     {
         var write = Validate.Write(request);
         var program = Program(request.ProgramId);
         var referralId = Validate.Key(request.ReferralId, "referral_id");
         var reason = Validate.Text(request.ReasonCode, "reason_code", 100, required: !request.Accept);
-        var result = await program.RespondAsync(write, referralId, request.Accept, reason, Caller.Actor(context), context.CancellationToken);
+        var result = await program.RespondAsync(write, referralId, request.Accept, reason, Caller.Actor(context),
+            context.CancellationToken);
         return result.ToProto(request.ProgramId);
     }
 
@@ -94,7 +104,8 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     {
         var write = Validate.Write(request);
         var program = Program(request.ProgramId);
-        var result = await program.EnrollAsync(write, Validate.Key(request.ReferralId, "referral_id"), Caller.Actor(context), context.CancellationToken);
+        var result = await program.EnrollAsync(write, Validate.Key(request.ReferralId, "referral_id"),
+            Caller.Actor(context), context.CancellationToken);
         return result.ToProto(request.ProgramId);
     }
 
@@ -109,12 +120,13 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     }
 
     [Access(On.Program, Act.Manage, "program_id")]
-    public override async Task<ListReferralsResponse> ListReferrals(ListReferralsRequest request, ServerCallContext context)
+    public override async Task<ListReferralsResponse> ListReferrals(ListReferralsRequest request,
+        ServerCallContext context)
     {
         var program = Program(request.ProgramId);
         var query = $"referrals:{request.ProgramId}";
-        var page = await program.ListReferralsAsync(pageTokens.Read(request.PageToken, query), Validate.PageSize(request.PageSize),
-            context.CancellationToken);
+        var page = await program.ListReferralsAsync(pageTokens.Read(request.PageToken, query),
+            Validate.PageSize(request.PageSize), context.CancellationToken);
         return new ListReferralsResponse
         {
             Referrals = { page.Referrals.Select(r => r.ToProto(request.ProgramId)) },
@@ -122,7 +134,8 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
         };
     }
 
-    /// <summary>The coordinators named, and the worker who registers the program: it coordinates what it registers.</summary>
+    /// <summary>The coordinators named, and the worker who registers the program: it coordinates what it
+    /// registers.</summary>
     private static List<string> Coordinators(RegisterProgramRequest request, ServerCallContext context)
     {
         var coordinators = request.Coordinators.ToList();

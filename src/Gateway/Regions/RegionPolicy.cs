@@ -5,14 +5,16 @@ namespace CareCoordination.Gateway.Regions;
 
 /// <summary>
 /// What belongs to a region as a whole. Anyone authenticated lists its programs (the directory). Its regional
-/// operators read its report (aggregates). Its intake feed — alerts about people not yet on a team — is for the team
-/// leads of the region. A platform service acts within its region. The region comes from the token's "region" claim.
+/// operators read its report (aggregates). Its intake feed — alerts about people not yet on a team — is for the
+/// team leads of the region. A platform service acts within its region. The region comes from the token's
+/// "region" claim.
 /// </summary>
 public sealed class RegionPolicy : IAccessPolicy
 {
     public On Kind => On.Region;
 
-    public Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken) =>
+    public Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
+        CancellationToken cancellationToken) =>
         Task.FromResult(act switch
         {
             Act.Read => AccessDecision.Allow("the region's directory"),

@@ -14,7 +14,8 @@ public sealed class ReportsService(IGrainFactory grains) : Api.V1.Reports.Report
     [Access(On.Team, Act.Report, "team_id")]
     public override async Task<TeamReportResponse> TeamReport(TeamReportRequest request, ServerCallContext context)
     {
-        var r = await grains.Ref<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id")).GetReportAsync(context.CancellationToken);
+        var r = await grains.Ref<ICareTeamGrain>(Validate.Key(request.TeamId, "team_id"))
+            .GetReportAsync(context.CancellationToken);
         return new TeamReportResponse
         {
             TeamId = r.TeamId, ActiveClients = r.ActiveClients, ClosedClients = r.ClosedClients, Members = r.Members,
@@ -24,9 +25,11 @@ public sealed class ReportsService(IGrainFactory grains) : Api.V1.Reports.Report
     }
 
     [Access(On.Program, Act.Report, "program_id")]
-    public override async Task<ProgramReportResponse> ProgramReport(ProgramReportRequest request, ServerCallContext context)
+    public override async Task<ProgramReportResponse> ProgramReport(ProgramReportRequest request,
+        ServerCallContext context)
     {
-        var r = await grains.Ref<IProgramGrain>(Validate.Key(request.ProgramId, "program_id")).GetReportAsync(context.CancellationToken);
+        var r = await grains.Ref<IProgramGrain>(Validate.Key(request.ProgramId, "program_id"))
+            .GetReportAsync(context.CancellationToken);
         return new ProgramReportResponse
         {
             ProgramId = r.ProgramId, Capacity = r.Capacity, Enrolled = r.Enrolled, Waitlisted = r.Waitlisted,
@@ -35,17 +38,21 @@ public sealed class ReportsService(IGrainFactory grains) : Api.V1.Reports.Report
     }
 
     [Access(On.Region, Act.Report, "region")]
-    public override async Task<RegionReportResponse> RegionReport(RegionReportRequest request, ServerCallContext context)
+    public override async Task<RegionReportResponse> RegionReport(RegionReportRequest request,
+        ServerCallContext context)
     {
-        var r = await grains.Ref<IRegionGrain>(Validate.Key(request.Region, "region")).GetReportAsync(context.CancellationToken);
+        var r = await grains.Ref<IRegionGrain>(Validate.Key(request.Region, "region"))
+            .GetReportAsync(context.CancellationToken);
         if (r.Clients + r.Teams + r.Programs == 0)
-            throw CareCoordination.Common.CareCoordinationException.NotFound("region", $"region {request.Region} has no clients, teams or programs");
+            throw CareCoordination.Common.CareCoordinationException.NotFound("region",
+                $"region {request.Region} has no clients, teams or programs");
         return new RegionReportResponse
         {
-            Region = r.Region, Clients = r.Clients, ActiveClientsOnTeams = r.ActiveClients, Teams = r.Teams, Programs = r.Programs,
-            Gaps = r.Gaps.ToProto(), Referrals = r.Referrals.ToProto(),
+            Region = r.Region, Clients = r.Clients, ActiveClientsOnTeams = r.ActiveClients, Teams = r.Teams,
+            Programs = r.Programs, Gaps = r.Gaps.ToProto(), Referrals = r.Referrals.ToProto(),
             Outcomes = new Outcomes { GoalsTotal = r.GoalsTotal, GoalsAchieved = r.GoalsAchieved },
-            ProgramCapacity = r.ProgramCapacity, ProgramEnrolled = r.ProgramEnrolled, ProgramWaitlisted = r.ProgramWaitlisted,
+            ProgramCapacity = r.ProgramCapacity, ProgramEnrolled = r.ProgramEnrolled,
+            ProgramWaitlisted = r.ProgramWaitlisted,
         };
     }
 }

@@ -2,7 +2,8 @@ using Google.Protobuf;
 
 namespace CareCoordination.Gateway.Security;
 
-/// <summary>The kinds of object a call can touch; each has one policy (<see cref="IAccessPolicy"/>) that decides who may.</summary>
+/// <summary>The kinds of object a call can touch; each has one policy (<see cref="IAccessPolicy"/>) that decides
+/// who may.</summary>
 public enum On
 {
     Client,
@@ -23,7 +24,8 @@ public enum Act
     Create,
     Read,
     Write,
-    /// <summary>Manage a team (members, assignments) or coordinate a program (answer referrals, enroll, discharge, list its referrals).</summary>
+    /// <summary>Manage a team (members, assignments) or coordinate a program (answer referrals, enroll, discharge,
+    /// list its referrals).</summary>
     Manage,
     /// <summary>Put a person on a team: from the intake, or away from the team whose lead lets them go.</summary>
     Assign,
@@ -41,7 +43,8 @@ public sealed class AccessAttribute(On on, Act act, string field) : Attribute
 {
     public On On { get; } = on;
     public Act Act { get; } = act;
-    /// <summary>The request field holding the object's id (a repeated field of FeedCursor for <see cref="On.Feed"/>).</summary>
+    /// <summary>The request field holding the object's id (a repeated field of FeedCursor for
+    /// <see cref="On.Feed"/>).</summary>
     public string Field { get; } = field;
 
     /// <summary>
@@ -62,11 +65,13 @@ public enum View
     Directory,
 }
 
-/// <summary>A policy's answer: allowed or not, why (for the audit trail), and which person's data the call concerns.</summary>
+/// <summary>A policy's answer: allowed or not, why (for the audit trail), and which person's data the call
+/// concerns.</summary>
 public sealed record AccessDecision(bool Allowed, string Reason, string? ClientId = null, View View = View.Full,
     IReadOnlyList<string>? SharedPrograms = null)
 {
-    public static AccessDecision Deny(string reason, string? clientId = null) => new(false, reason, clientId, View.None);
+    public static AccessDecision Deny(string reason, string? clientId = null) =>
+        new(false, reason, clientId, View.None);
     public static AccessDecision Allow(string reason, string? clientId = null) => new(true, reason, clientId);
 
     /// <summary>A platform service acts within its own region (token claim "region") and nowhere else.</summary>
@@ -80,12 +85,16 @@ public sealed record AccessDecision(bool Allowed, string Reason, string? ClientI
         request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
 }
 
-/// <summary>Decides who may do what to one kind of object. One class per kind, so a reviewer reads each rule in one file.</summary>
+/// <summary>Decides who may do what to one kind of object. One class per kind, so a reviewer reads each rule in one
+/// file.</summary>
 public interface IAccessPolicy
 {
     On Kind { get; }
 
-    /// <param name="id">The object's id, already in the form of a key (a malformed id is refused by validation).</param>
-    /// <param name="request">The whole request, for rules that look at more than the id (a new client's region).</param>
-    Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request, CancellationToken cancellationToken);
+    /// <param name="id">The object's id, already in the form of a key (a malformed id is refused by
+    /// validation).</param>
+    /// <param name="request">The whole request, for rules that look at more than the id (a new client's
+    /// region).</param>
+    Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
+        CancellationToken cancellationToken);
 }

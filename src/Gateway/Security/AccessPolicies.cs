@@ -10,15 +10,16 @@ public sealed class AccessPolicies(IEnumerable<IAccessPolicy> policies)
     private readonly Dictionary<On, IAccessPolicy> _byKind = policies.ToDictionary(p => p.Kind);
 
     /// <returns>The decision, and the kind and id it was finally taken on (a gap's owner, a feed's team).</returns>
-    public async Task<(AccessDecision Decision, On Kind, string Id)> DecideAsync(Caller caller, On on, Act act, string id,
-        IMessage request, CancellationToken cancellationToken)
+    public async Task<(AccessDecision Decision, On Kind, string Id)> DecideAsync(Caller caller, On on, Act act,
+        string id, IMessage request, CancellationToken cancellationToken)
     {
         switch (on)
         {
             case On.Gap when GapOwner.TryParseGapId(id, out var owner):
                 // Acting on a gap is writing to its owner: a client's record, or running a program.
                 var kind = owner.Kind == GapOwnerKind.Client ? On.Client : On.Program;
-                return await DecideAsync(caller, kind, kind == On.Client ? Act.Write : Act.Manage, owner.Id, request, cancellationToken);
+                return await DecideAsync(caller, kind, kind == On.Client ? Act.Write : Act.Manage, owner.Id, request,
+                    cancellationToken);
             case On.Feed when AlertFeeds.TryParse(id, out var feedKind, out var feedOf):
                 // A team's feed is its members'; a program's, its coordinators'; a region's intake, its team leads'.
                 return feedKind switch

@@ -13,7 +13,8 @@ public sealed class AuditWriter : IAsyncDisposable
 {
     private const int MaxBatch = 500;
     private readonly Channel<(AuditEntry Entry, TaskCompletionSource Stored)> _pending =
-        Channel.CreateUnbounded<(AuditEntry, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
+        Channel.CreateUnbounded<(AuditEntry, TaskCompletionSource)>(
+            new UnboundedChannelOptions { SingleReader = true });
     private readonly IGrainFactory _grains;
     private readonly Task _loop;
 
@@ -39,7 +40,8 @@ public sealed class AuditWriter : IAsyncDisposable
             while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item)) batch.Add(item);
             try
             {
-                await _grains.Ref<IAuditTrailGrain>(AuditTrailGrain.Key).AppendAsync(batch.Select(b => b.Entry).ToList());
+                await _grains.Ref<IAuditTrailGrain>(AuditTrailGrain.Key)
+                    .AppendAsync(batch.Select(b => b.Entry).ToList());
                 foreach (var b in batch) b.Stored.SetResult();
             }
             catch (Exception ex)

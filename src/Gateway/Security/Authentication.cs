@@ -18,9 +18,11 @@ public static class Authentication
     public const string DefaultIssuer = "care-coordination-local";
     public const string DefaultAudience = "care-coordination";
 
-    public static string Issuer(IConfiguration configuration) => configuration["Auth:Issuer"] is { Length: > 0 } i ? i : DefaultIssuer;
+    public static string Issuer(IConfiguration configuration) =>
+        configuration["Auth:Issuer"] is { Length: > 0 } i ? i : DefaultIssuer;
 
-    public static string Audience(IConfiguration configuration) => configuration["Auth:Audience"] is { Length: > 0 } a ? a : DefaultAudience;
+    public static string Audience(IConfiguration configuration) =>
+        configuration["Auth:Audience"] is { Length: > 0 } a ? a : DefaultAudience;
 
     public static void AddCareCoordinationAuthentication(this WebApplicationBuilder builder)
     {
@@ -62,10 +64,11 @@ public static class Authentication
                 },
             };
         });
-        if (configuration["Auth:Authority"] is not { Length: > 0 } && configuration["Auth:MetadataAddress"] is not { Length: > 0 })
+        if (configuration["Auth:Authority"] is not { Length: > 0 }
+            && configuration["Auth:MetadataAddress"] is not { Length: > 0 })
             // A shared key: configured, or the local development key (made when the options are first needed).
-            builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<ILogger<GatewaySecrets>>(
-                (options, logger) =>
+            builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+                .Configure<ILogger<GatewaySecrets>>((options, logger) =>
                 {
                     options.TokenValidationParameters.IssuerSigningKey =
                         new SymmetricSecurityKey(GatewaySecrets.SigningKey(configuration, logger));
@@ -108,12 +111,15 @@ public static class Authentication
         _ => "the bearer token is not valid",
     };
 
-    /// <summary>Mints a token signed with a shared key: for local use, tests and the demo, never for production identities.</summary>
-    public static string Mint(byte[] key, string subject, IEnumerable<string> roles, string organisation, string? region,
-        TimeSpan lifetime, string issuer = DefaultIssuer, string audience = DefaultAudience, DateTime? notBefore = null)
+    /// <summary>Mints a token signed with a shared key: for local use, tests and the demo, never for production
+    /// identities.</summary>
+    public static string Mint(byte[] key, string subject, IEnumerable<string> roles, string organisation,
+        string? region, TimeSpan lifetime, string issuer = DefaultIssuer, string audience = DefaultAudience,
+        DateTime? notBefore = null)
     {
         var now = DateTime.UtcNow;
-        var claims = new Dictionary<string, object> { ["sub"] = subject, ["role"] = roles.ToArray(), ["org"] = organisation };
+        var claims = new Dictionary<string, object>
+            { ["sub"] = subject, ["role"] = roles.ToArray(), ["org"] = organisation };
         if (region is not null) claims["region"] = region;
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {

@@ -10,12 +10,13 @@ namespace CareCoordination.Gateway.Security;
 
 /// <summary>
 /// Object-level authorization and audit of every call to a carecoordination.v1 service. The service method's
-/// <see cref="AccessAttribute"/>s name the objects the call touches; their policies decide before the service runs.
-/// A refusal is PERMISSION_DENIED, the same for an id that does not exist as for one the caller may not see. Every
-/// call, allowed or refused, leaves an audit record per object it touched, stored before the answer leaves. A method
-/// without an access declaration is refused: a new RPC is closed until someone writes its rule.
+/// <see cref="AccessAttribute"/>s name the objects the call touches; their policies decide before the service
+/// runs. A refusal is PERMISSION_DENIED, the same for an id that does not exist as for one the caller may not see.
+/// Every call, allowed or refused, leaves an audit record per object it touched, stored before the answer leaves. A
+/// method without an access declaration is refused: a new RPC is closed until someone writes its rule.
 /// </summary>
-public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWriter audit, ILogger<AuthorizationInterceptor> logger)
+public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWriter audit,
+    ILogger<AuthorizationInterceptor> logger)
     : Interceptor
 {
     private const string Package = "/carecoordination.v1.";
@@ -25,8 +26,8 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
     public static AccessDecision? DecisionOf(ServerCallContext context) =>
         context.UserState.TryGetValue(DecisionKey, out var d) ? d as AccessDecision : null;
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
-        UnaryServerMethod<TRequest, TResponse> continuation)
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request,
+        ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         if (!context.Method.StartsWith(Package, StringComparison.Ordinal)) return await continuation(request, context);
         var records = await AuthorizeAsync((IMessage)request, context);
@@ -44,8 +45,9 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         return response;
     }
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
-        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context,
+        ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         if (!context.Method.StartsWith(Package, StringComparison.Ordinal))
         {
@@ -84,11 +86,15 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
             foreach (var id in Ids(request, rule))
             {
                 named = true;
-                if (!AccessPolicies.IsLookup(rule.On, id)) continue; // malformed: the service's validation refuses it
-                var (decision, kind, objectId) = await policies.DecideAsync(caller, rule.On, rule.Act, id, request, context.CancellationToken);
+                // malformed: the service's validation refuses it
+                if (!AccessPolicies.IsLookup(rule.On, id)) continue;
+                var (decision, kind, objectId) = await policies.DecideAsync(caller, rule.On, rule.Act, id, request,
+                    context.CancellationToken);
                 if (decision.Allowed && decision.View == View.Referral && !rule.ReferralView)
-                    decision = AccessDecision.Deny("a referral shares the person's referral, not the rest of the record", decision.ClientId);
-                // One record per object the call touches (a subscription's every feed, an assignment's team and person).
+                    decision = AccessDecision.Deny(
+                        "a referral shares the person's referral, not the rest of the record", decision.ClientId);
+                // One record per object the call touches (a subscription's every feed, an assignment's team and
+                // person).
                 var touched = record with
                 {
                     ObjectKind = kind.ToString(), ObjectId = objectId,
@@ -122,12 +128,15 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         await audit.RecordAsync(record.Outcome.Length == 0 ? record with { Outcome = "DENIED" } : record);
         // One answer for "does not exist" and "not yours": existence does not leak.
         throw new RpcException(new Status(StatusCode.PermissionDenied,
-            message ?? $"permission denied: this {record.ObjectKind.ToLowerInvariant()} is not one you may {Verb(record.Action)}"));
+            message ?? $"permission denied: this {record.ObjectKind.ToLowerInvariant()} is not one you may "
+                + $"{Verb(record.Action)}"));
     }
 
-    private static string Verb(string action) => action.Contains("/Get") || action.Contains("/List") ? "read" : "act on";
+    private static string Verb(string action) =>
+        action.Contains("/Get") || action.Contains("/List") ? "read" : "act on";
 
-    /// <summary>The ids a rule names in the request: one string field, or each feed of a repeated FeedCursor field.</summary>
+    /// <summary>The ids a rule names in the request: one string field, or each feed of a repeated FeedCursor
+    /// field.</summary>
     private static IEnumerable<string> Ids(IMessage request, AccessAttribute rule)
     {
         if (rule.On == On.AuditTrail)
@@ -145,12 +154,16 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
                 break;
             case System.Collections.IList list:
                 foreach (var item in list)
-                    if (item is IMessage m && m.Descriptor.FindFieldByName("feed_id")?.Accessor.GetValue(m) is string feed && feed.Length > 0)
+                    if (item is IMessage m
+                        && m.Descriptor.FindFieldByName("feed_id")?.Accessor.GetValue(m) is string feed
+                        && feed.Length > 0)
                         yield return feed;
                 break;
         }
     }
 
     private static string Outcome(Exception ex, ServerCallContext context) =>
-        ex is RpcException r ? r.StatusCode.ToString() : ErrorMappingInterceptor.ToStatus(ex, context).StatusCode.ToString();
+        ex is RpcException r
+            ? r.StatusCode.ToString()
+            : ErrorMappingInterceptor.ToStatus(ex, context).StatusCode.ToString();
 }

@@ -6,9 +6,9 @@ namespace CareCoordination.Gateway.Security;
 
 /// <summary>
 /// <c>dotnet run --project src/Gateway -- token --sub cm-ana --role case_manager [--role team_lead] --org city
-/// [--region north] [--hours 8]</c>: prints a bearer token signed with the gateway's local key (the development key
-/// the embedded mode makes on first start, or "Auth:SigningKey"). For local use and tests: a real region's tokens come
-/// from its identity provider.
+/// [--region north] [--hours 8]</c>: prints a bearer token signed with the gateway's local key (the development
+/// key the embedded mode makes on first start, or "Auth:SigningKey"). For local use and tests: a real region's
+/// tokens come from its identity provider.
 /// </summary>
 public static class TokenCommand
 {
@@ -16,13 +16,15 @@ public static class TokenCommand
     {
         string? Value(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
         var subject = Value("--sub");
-        var roles = args.Select((a, i) => (a, i)).Where(x => x.a == "--role" && x.i + 1 < args.Length).Select(x => args[x.i + 1]).ToList();
+        var roles = args.Select((a, i) => (a, i)).Where(x => x.a == "--role" && x.i + 1 < args.Length)
+            .Select(x => args[x.i + 1]).ToList();
         var unknown = roles.Where(r => !Roles.All.Contains(r)).ToList();
         if (!Keys.IsValid(subject) || roles.Count == 0 || unknown.Count > 0)
         {
-            Console.Error.WriteLine("usage: token --sub <worker or service id> --role <role> [--role <role>...] --org <organisation> " +
-                                    "[--region <region>] [--hours <1-24>]");
-            Console.Error.WriteLine($"roles: {string.Join(", ", Roles.All)}" + (unknown.Count > 0 ? $" (unknown: {string.Join(", ", unknown)})" : ""));
+            Console.Error.WriteLine("usage: token --sub <worker or service id> --role <role> [--role <role>...] " +
+                                    "--org <organisation> [--region <region>] [--hours <1-24>]");
+            Console.Error.WriteLine($"roles: {string.Join(", ", Roles.All)}" +
+                                    (unknown.Count > 0 ? $" (unknown: {string.Join(", ", unknown)})" : ""));
             return 2;
         }
         var hours = double.TryParse(Value("--hours"), out var h) && h is > 0 and <= 24 ? h : 8;
@@ -31,7 +33,8 @@ public static class TokenCommand
         var configuration = new ConfigurationBuilder().SetBasePath(AppContext.BaseDirectory)
             .AddJsonFile("appsettings.json", optional: true).AddEnvironmentVariables().AddCommandLine(settings).Build();
         var key = GatewaySecrets.SigningKey(configuration, NullLogger.Instance);
-        Console.WriteLine(Authentication.Mint(key, subject!, roles, Value("--org") ?? "", Value("--region"), TimeSpan.FromHours(hours),
+        Console.WriteLine(Authentication.Mint(key, subject!, roles, Value("--org") ?? "", Value("--region"),
+            TimeSpan.FromHours(hours),
             Authentication.Issuer(configuration), Authentication.Audience(configuration)));
         return 0;
     }

@@ -33,9 +33,10 @@ public interface ISequenced
 }
 
 /// <summary>
-/// A grain's filing of its timeline and of the requests it has answered. Both are kept in the grain's state until
-/// <see cref="FileAt"/> of them have gathered, then filed together after a successful write of the state; the state
-/// written next no longer carries them. A crash between the filing and that write files them again, to no effect.
+/// A grain's filed history: its timeline, the requests it has answered, and logs filed by key (a program's ended
+/// referrals, a region's clients). Entries are kept in the grain's state until <see cref="FileAt"/> have gathered,
+/// then filed after a successful write of the state; the state written next no longer carries them. A crash between
+/// the filing and that write files them again, to no effect.
 /// </summary>
 public sealed class GrainHistory(IHistoryStore store, Serializer serializer, string owner)
 {
@@ -61,14 +62,14 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
     }
 
     /// <summary>
-    /// After a successful write of the state: files the unfiled entries if enough have gathered (or
-    /// <paramref name="force"/>), and drops them from the state in memory. A failed filing leaves them in the state
+    /// After a successful write of the state: files the unfiled entries if enough have gathered, and drops them from
+    /// the state in memory. A failed filing leaves them in the state
     /// to be filed with the next write; it never fails the change, which is already stored.
     /// </summary>
-    public async Task FileAsync<T>(RequestLog log, List<T>? timeline, bool force = false) where T : ISequenced
+    public async Task FileAsync<T>(RequestLog log, List<T>? timeline) where T : ISequenced
     {
         var lines = timeline?.Count ?? 0;
-        if (log.Entries.Count + lines == 0 || (!force && log.Entries.Count < FileAt && lines < FileAt)) return;
+        if (log.Entries.Count < FileAt && lines < FileAt) return;
         var requests = log.Order.Select(id => new HistoryEntry(id, serializer.SerializeToArray(log.Entries[id]))).ToList();
         var entries = timeline?.Select(e => new HistoryEntry(Key(e.Sequence), serializer.SerializeToArray(e))).ToList() ?? [];
         var filedLast = timeline is { Count: > 0 } ? timeline[^1].Sequence : 0;

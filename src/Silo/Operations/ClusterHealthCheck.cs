@@ -11,11 +11,13 @@ public sealed class ClusterHealthCheck(IGrainFactory grains) : IHealthCheck
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         try
         {
-            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true).WaitAsync(Budget, cancellationToken);
+            var hosts = await grains.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)
+                .WaitAsync(Budget, cancellationToken);
             return hosts.Count > 0
                 ? HealthCheckResult.Healthy($"{hosts.Count} active silo(s)")
                 : HealthCheckResult.Unhealthy("no active silo");

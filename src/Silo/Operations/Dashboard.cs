@@ -16,7 +16,8 @@ public static class Dashboard
 
     public static ISiloBuilder AddCareCoordinationDashboard(this ISiloBuilder silo) => silo.AddDashboard(Configure);
 
-    public static IClientBuilder AddCareCoordinationDashboard(this IClientBuilder client) => client.AddDashboard(Configure);
+    public static IClientBuilder AddCareCoordinationDashboard(this IClientBuilder client) =>
+        client.AddDashboard(Configure);
 
     // The live log view streams every log line of every silo to a browser: logs carry no personal data, but they are
     // not the dashboard's to publish; operators read them where the logs are kept.

@@ -25,9 +25,11 @@ public static class Management
     /// so an orchestrator restarts a process that hangs, never one that waits for its database.
     /// </summary>
     public static IHealthChecksBuilder AddReadinessChecks(this IHealthChecksBuilder checks) =>
-        checks.AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag]).AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
+        checks.AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag])
+            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
 
-    /// <summary>An endpoint from a URL ("http://127.0.0.1:5081", "http://*:5081"); null when the setting is empty.</summary>
+    /// <summary>An endpoint from a URL ("http://127.0.0.1:5081", "http://*:5081"); null when the setting is
+    /// empty.</summary>
     public static IPEndPoint? Endpoint(string? url)
     {
         if (string.IsNullOrWhiteSpace(url)) return null;
@@ -44,7 +46,8 @@ public static class Management
     public static void MapManagement(this WebApplication app)
     {
         app.MapHealthChecks(LivePath, new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
-        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) }).AllowAnonymous();
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag) })
+            .AllowAnonymous();
         app.MapPrometheusScrapingEndpoint(MetricsPath).AllowAnonymous();
     }
 

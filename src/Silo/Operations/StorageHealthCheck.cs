@@ -13,11 +13,13 @@ public sealed class StorageHealthCheck(IGrainFactory grains) : IHealthCheck
     private const string ProbeFeed = "probe:readiness";
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
 
-    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context,
+        CancellationToken cancellationToken = default)
     {
         try
         {
-            await grains.Ref<IAlertFeedGrain>(ProbeFeed).ReadAsync(0, 1, cancellationToken).WaitAsync(Budget, cancellationToken);
+            await grains.Ref<IAlertFeedGrain>(ProbeFeed).ReadAsync(0, 1, cancellationToken)
+                .WaitAsync(Budget, cancellationToken);
             return HealthCheckResult.Healthy("storage answers");
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

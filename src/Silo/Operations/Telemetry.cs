@@ -21,10 +21,12 @@ public static class Telemetry
     /// <summary>Orleans' sources: grain calls (with activity propagation on), and the application's spans.</summary>
     public static readonly string[] OrleansSources = ["Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application"];
 
-    /// <param name="tracing">More instrumentation for this process's spans (the gateway's ASP.NET Core), when spans are recorded.</param>
+    /// <param name="tracing">More instrumentation for this process's spans (the gateway's ASP.NET Core), when
+    /// spans are recorded.</param>
     /// <param name="metrics">More meters for this process.</param>
-    public static IServiceCollection AddCareCoordinationTelemetry(this IServiceCollection services, IConfiguration configuration,
-        string serviceName, Action<TracerProviderBuilder>? tracing = null, Action<MeterProviderBuilder>? metrics = null)
+    public static IServiceCollection AddCareCoordinationTelemetry(this IServiceCollection services,
+        IConfiguration configuration, string serviceName, Action<TracerProviderBuilder>? tracing = null,
+        Action<MeterProviderBuilder>? metrics = null)
     {
         var otlp = !string.IsNullOrEmpty(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         var console = configuration.GetValue<bool>("Telemetry:Console");
@@ -59,13 +61,15 @@ public static class Telemetry
 /// </summary>
 internal sealed class PrivacyProcessor : BaseProcessor<System.Diagnostics.Activity>
 {
-    private static readonly HashSet<string> OrleansKept = new(StringComparer.Ordinal) { "rpc.system", "rpc.service", "rpc.method" };
+    private static readonly HashSet<string> OrleansKept =
+        new(StringComparer.Ordinal) { "rpc.system", "rpc.service", "rpc.method" };
     private static readonly string[] NeverKept = ["exception.message", "exception.stacktrace"];
 
     public override void OnEnd(System.Diagnostics.Activity activity)
     {
         var orleans = activity.Source.Name.StartsWith("Microsoft.Orleans", StringComparison.Ordinal);
         foreach (var tag in activity.TagObjects.ToList())
-            if ((orleans && !OrleansKept.Contains(tag.Key)) || NeverKept.Contains(tag.Key)) activity.SetTag(tag.Key, null);
+            if ((orleans && !OrleansKept.Contains(tag.Key)) || NeverKept.Contains(tag.Key))
+                activity.SetTag(tag.Key, null);
     }
 }

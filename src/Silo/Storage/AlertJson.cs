@@ -28,7 +28,8 @@ internal static class AlertJson
     /// </summary>
     private static JsonObject LegacyGap(JsonObject alert)
     {
-        var gap = new JsonObject { ["openedAt"] = alert["occurredAt"]?.DeepClone(), ["feedId"] = alert["feedId"]?.DeepClone() };
+        var gap = new JsonObject
+            { ["openedAt"] = alert["occurredAt"]?.DeepClone(), ["feedId"] = alert["feedId"]?.DeepClone() };
         foreach (var field in new[] { "gapId", "rule", "subject", "dueAt", "severity", "action" })
             gap[field] = alert[field]?.DeepClone();
         return gap;

@@ -7,9 +7,10 @@ using Microsoft.Extensions.Options;
 namespace CareCoordination.Silo.Storage;
 
 /// <summary>
-/// The Azure Table storage account of a region (Storage:Provider=AzureStorage): one <see cref="TableServiceClient"/>
-/// for Orleans' providers (grain state, membership, reminders) and the project's own tables (alert feeds, the clock's
-/// due times, the audit trail, filed history). The grains never see it: they know <c>IGrainStorage</c> and the store interfaces.
+/// The Azure Table storage account of a region (Storage:Provider=AzureStorage): one
+/// <see cref="TableServiceClient"/> for Orleans' providers (grain state, membership, reminders) and the project's own
+/// tables (alert feeds, the clock's due times, the audit trail, filed history). The grains never see it: they know
+/// <c>IGrainStorage</c> and the store interfaces.
 /// </summary>
 public sealed class AzureTables
 {
@@ -35,22 +36,28 @@ public sealed class AzureTables
             { AzureTableServiceUri.Length: > 0 } =>
                 new TableServiceClient(new Uri(storage.AzureTableServiceUri), new DefaultAzureCredential(), options),
             _ => throw new OptionsValidationException(StorageOptions.Section, typeof(StorageOptions),
-                ["Storage:Provider is AzureStorage but neither Storage:AzureConnectionString nor Storage:AzureTableServiceUri is set"]),
+                ["Storage:Provider is AzureStorage but neither Storage:AzureConnectionString nor "
+                    + "Storage:AzureTableServiceUri is set"]),
         };
     }
 
     public TableServiceClient Service { get; }
 
-    /// <summary>The process's one account client: membership and storage share it (one connection pool, one retry policy).</summary>
-    public static AzureTables Shared(Microsoft.Extensions.DependencyInjection.IServiceCollection services, StorageOptions storage)
+    /// <summary>The process's one account client: membership and storage share it (one connection pool, one retry
+    /// policy).</summary>
+    public static AzureTables Shared(Microsoft.Extensions.DependencyInjection.IServiceCollection services,
+        StorageOptions storage)
     {
-        if (services.FirstOrDefault(d => d.ServiceType == typeof(AzureTables))?.ImplementationInstance is AzureTables known) return known;
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(AzureTables))?.ImplementationInstance
+                is AzureTables known)
+            return known;
         var tables = new AzureTables(storage);
         services.Add(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton(tables));
         return tables;
     }
 
-    /// <summary>A table of the project's, created on first use (a failed creation is tried again on the next use).</summary>
+    /// <summary>A table of the project's, created on first use (a failed creation is tried again on the next
+    /// use).</summary>
     public async Task<TableClient> TableAsync(string name, CancellationToken cancellationToken)
     {
         var table = _tables.GetOrAdd(name, n => new Lazy<Task<TableClient>>(async () =>

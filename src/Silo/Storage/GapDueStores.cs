@@ -10,7 +10,8 @@ public sealed class MemoryGapDueStore : IGapDueStore
 {
     private readonly ConcurrentDictionary<GapOwner, (int Shard, DateTimeOffset DueAt)> _rows = new();
 
-    public Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt, CancellationToken cancellationToken = default)
+    public Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt,
+        CancellationToken cancellationToken = default)
     {
         if (dueAt is { } at) _rows[owner] = (shard, at);
         else _rows.TryRemove(owner, out _);
@@ -18,13 +19,16 @@ public sealed class MemoryGapDueStore : IGapDueStore
     }
 
     public Task<IReadOnlyList<DueEntry>> ReadShardAsync(int shard, CancellationToken cancellationToken = default) =>
-        Task.FromResult<IReadOnlyList<DueEntry>>(_rows.Where(r => r.Value.Shard == shard).Select(r => new DueEntry(r.Key, r.Value.DueAt)).ToList());
+        Task.FromResult<IReadOnlyList<DueEntry>>(_rows.Where(r => r.Value.Shard == shard)
+            .Select(r => new DueEntry(r.Key, r.Value.DueAt)).ToList());
 }
 
-/// <summary>The clock's due times in the embedded file (table cc_gap_due, <see cref="SqliteDatabase"/> version 2).</summary>
+/// <summary>The clock's due times in the embedded file (table cc_gap_due, <see cref="SqliteDatabase"/> version
+/// 2).</summary>
 public sealed class SqliteGapDueStore(SqliteDatabase database) : IGapDueStore
 {
-    public Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt, CancellationToken cancellationToken = default) =>
+    public Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt,
+        CancellationToken cancellationToken = default) =>
         database.WriteAsync((connection, tx) =>
         {
             using var command = connection.CreateCommand();
@@ -63,7 +67,8 @@ public sealed class SqliteGapDueStore(SqliteDatabase database) : IGapDueStore
 /// <summary>The clock's due times in PostgreSQL (table cc_gap_due, deploy/postgres/006_care_gap_due.sql).</summary>
 public sealed class PostgresGapDueStore(PostgresConnectionString database) : IGapDueStore
 {
-    public async Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt, CancellationToken cancellationToken = default)
+    public async Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt,
+        CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(dueAt is null
@@ -85,12 +90,14 @@ public sealed class PostgresGapDueStore(PostgresConnectionString database) : IGa
     public async Task<IReadOnlyList<DueEntry>> ReadShardAsync(int shard, CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("SELECT owner_kind, owner_id, due_at FROM cc_gap_due WHERE shard = @s", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT owner_kind, owner_id, due_at FROM cc_gap_due WHERE shard = @s", connection);
         command.Parameters.AddWithValue("s", shard);
         var result = new List<DueEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            result.Add(new DueEntry(new GapOwner((GapOwnerKind)reader.GetInt16(0), reader.GetString(1)), reader.GetFieldValue<DateTimeOffset>(2)));
+            result.Add(new DueEntry(new GapOwner((GapOwnerKind)reader.GetInt16(0), reader.GetString(1)),
+                reader.GetFieldValue<DateTimeOffset>(2)));
         return result;
     }
 }

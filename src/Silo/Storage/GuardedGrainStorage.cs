@@ -21,7 +21,8 @@ public sealed class GuardedGrainStorage(IGrainStorage inner) : IGrainStorage, IL
     public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
         Guard(() => inner.ClearStateAsync(stateName, grainId, grainState));
 
-    public void Participate(ISiloLifecycle lifecycle) => (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
+    public void Participate(ISiloLifecycle lifecycle) =>
+        (inner as ILifecycleParticipant<ISiloLifecycle>)?.Participate(lifecycle);
 
     private static async Task Guard(Func<Task> operation)
     {

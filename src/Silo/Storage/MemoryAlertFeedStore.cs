@@ -8,7 +8,8 @@ public sealed class MemoryAlertFeedStore : IAlertFeedStore
 {
     private readonly ConcurrentDictionary<string, List<Alert>> _feeds = new();
 
-    public Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts,
+        CancellationToken cancellationToken = default)
     {
         var feed = _feeds.GetOrAdd(feedId, _ => []);
         lock (feed)
@@ -24,10 +25,12 @@ public sealed class MemoryAlertFeedStore : IAlertFeedStore
         }
     }
 
-    public Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max,
+        CancellationToken cancellationToken = default)
     {
         if (!_feeds.TryGetValue(feedId, out var feed)) return Task.FromResult<IReadOnlyList<Alert>>([]);
         lock (feed)
-            return Task.FromResult<IReadOnlyList<Alert>>(feed.Skip((int)Math.Min(afterSequence, feed.Count)).Take(max).ToList());
+            return Task.FromResult<IReadOnlyList<Alert>>(
+                feed.Skip((int)Math.Min(afterSequence, feed.Count)).Take(max).ToList());
     }
 }

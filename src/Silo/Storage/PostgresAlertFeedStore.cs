@@ -11,13 +11,15 @@ namespace CareCoordination.Silo.Storage;
 /// </summary>
 public sealed class PostgresAlertFeedStore(PostgresConnectionString database) : IAlertFeedStore
 {
-    public async Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts,
+        CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         // Serialises appends to one feed across silos for the length of the transaction (two activations of a
         // feed can overlap briefly after a silo is declared dead); unique keys remain the last line of defence.
-        await using (var lockFeed = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@f, 0))", connection, tx))
+        await using (var lockFeed = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@f, 0))",
+                         connection, tx))
         {
             lockFeed.Parameters.AddWithValue("f", feedId);
             await lockFeed.ExecuteNonQueryAsync(cancellationToken);
@@ -25,7 +27,8 @@ public sealed class PostgresAlertFeedStore(PostgresConnectionString database) : 
         var existing = new HashSet<string>();
         long last;
         await using (var read = new NpgsqlCommand(
-            "SELECT COALESCE((SELECT MAX(sequence) FROM cc_alert WHERE feed_id = @f), 0), ARRAY(SELECT alert_id FROM cc_alert WHERE feed_id = @f AND alert_id = ANY(@ids))",
+            "SELECT COALESCE((SELECT MAX(sequence) FROM cc_alert WHERE feed_id = @f), 0), "
+                + "ARRAY(SELECT alert_id FROM cc_alert WHERE feed_id = @f AND alert_id = ANY(@ids))",
             connection, tx))
         {
             read.Parameters.AddWithValue("f", feedId);
@@ -53,11 +56,13 @@ public sealed class PostgresAlertFeedStore(PostgresConnectionString database) : 
         return added;
     }
 
-    public async Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max,
+        CancellationToken cancellationToken = default)
     {
         await using var connection = await database.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
-            "SELECT payload::text FROM cc_alert WHERE feed_id = @f AND sequence > @s ORDER BY sequence LIMIT @m", connection);
+            "SELECT payload::text FROM cc_alert WHERE feed_id = @f AND sequence > @s ORDER BY sequence LIMIT @m",
+            connection);
         command.Parameters.AddWithValue("f", feedId);
         command.Parameters.AddWithValue("s", afterSequence);
         command.Parameters.AddWithValue("m", max);

@@ -16,7 +16,8 @@ public static class PostgresSchema
     {
         var assembly = typeof(PostgresSchema).Assembly;
         return assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("postgres/", StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Where(n => n.StartsWith("postgres/", StringComparison.Ordinal)
+                && n.EndsWith(".sql", StringComparison.Ordinal))
             .Select(n =>
             {
                 var file = n["postgres/".Length..];
@@ -28,7 +29,8 @@ public static class PostgresSchema
     }
 
     /// <summary>Returns the versions applied by this call (empty when the database was already up to date).</summary>
-    public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
+    public static async Task<IReadOnlyList<string>> MigrateAsync(string connectionString,
+        CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
@@ -52,7 +54,8 @@ public static class PostgresSchema
                 if (applied.Contains(version)) continue;
                 await using var tx = await connection.BeginTransactionAsync(cancellationToken);
                 await Execute(connection, tx, sql, cancellationToken);
-                await using var record = new NpgsqlCommand("INSERT INTO cc_schema_version (version, name) VALUES (@v, @n)", connection, tx);
+                await using var record = new NpgsqlCommand(
+                    "INSERT INTO cc_schema_version (version, name) VALUES (@v, @n)", connection, tx);
                 record.Parameters.AddWithValue("v", version);
                 record.Parameters.AddWithValue("n", name);
                 await record.ExecuteNonQueryAsync(cancellationToken);
@@ -67,7 +70,8 @@ public static class PostgresSchema
         }
     }
 
-    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction? tx, string sql,
+        CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(sql, connection, tx);
         await command.ExecuteNonQueryAsync(ct);

@@ -6,19 +6,23 @@ namespace CareCoordination.Silo.Storage;
 /// <summary>Alert feeds in the embedded file (table cc_alert), appended through its group commit.</summary>
 public sealed class SqliteAlertFeedStore(SqliteDatabase database) : IAlertFeedStore
 {
-    public Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts,
+        CancellationToken cancellationToken = default) =>
         // The file's one writer runs this inside its transaction, so reading the last sequence and inserting after
         // it cannot interleave with another append.
         database.WriteAsync<IReadOnlyList<Alert>>((connection, tx) =>
         {
-            var last = Scalar(connection, tx, "SELECT COALESCE(MAX(sequence), 0) FROM cc_alert WHERE feed_id = $f", feedId);
+            var last = Scalar(connection, tx, "SELECT COALESCE(MAX(sequence), 0) FROM cc_alert WHERE feed_id = $f",
+                feedId);
             var added = new List<Alert>();
             using var insert = connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = "INSERT INTO cc_alert (feed_id, sequence, alert_id, payload, stored_at) VALUES ($f, $s, $a, $p, $t)";
+            insert.CommandText = "INSERT INTO cc_alert (feed_id, sequence, alert_id, payload, stored_at) "
+                + "VALUES ($f, $s, $a, $p, $t)";
             foreach (var alert in alerts)
             {
-                var exists = Scalar(connection, tx, "SELECT COUNT(*) FROM cc_alert WHERE feed_id = $f AND alert_id = $a", feedId, alert.AlertId);
+                var exists = Scalar(connection, tx,
+                    "SELECT COUNT(*) FROM cc_alert WHERE feed_id = $f AND alert_id = $a", feedId, alert.AlertId);
                 if (exists > 0 || added.Any(a => a.AlertId == alert.AlertId)) continue;
                 var stored = alert with { FeedId = feedId, Sequence = last + added.Count + 1 };
                 insert.Parameters.Clear();
@@ -33,11 +37,13 @@ public sealed class SqliteAlertFeedStore(SqliteDatabase database) : IAlertFeedSt
             return added;
         });
 
-    public Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max,
+        CancellationToken cancellationToken = default) =>
         database.ReadAsync<IReadOnlyList<Alert>>(connection =>
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT payload FROM cc_alert WHERE feed_id = $f AND sequence > $s ORDER BY sequence LIMIT $m";
+            command.CommandText =
+                "SELECT payload FROM cc_alert WHERE feed_id = $f AND sequence > $s ORDER BY sequence LIMIT $m";
             command.Parameters.AddWithValue("$f", feedId);
             command.Parameters.AddWithValue("$s", afterSequence);
             command.Parameters.AddWithValue("$m", max);
@@ -47,7 +53,8 @@ public sealed class SqliteAlertFeedStore(SqliteDatabase database) : IAlertFeedSt
             return result;
         }, cancellationToken);
 
-    private static long Scalar(SqliteConnection connection, SqliteTransaction tx, string sql, string feedId, string? alertId = null)
+    private static long Scalar(SqliteConnection connection, SqliteTransaction tx, string sql, string feedId,
+        string? alertId = null)
     {
         using var command = connection.CreateCommand();
         command.Transaction = tx;

@@ -89,7 +89,8 @@ public sealed class SqliteDatabase : IDisposable
     {
     }
 
-    /// <summary>The audit trail's file, beside the main database: "care.db" keeps its trail in "care.audit.db".</summary>
+    /// <summary>The audit trail's file, beside the main database: "care.db" keeps its trail in
+    /// "care.audit.db".</summary>
     public static SqliteDatabase Audit(string mainPath) =>
         new(Path.ChangeExtension(mainPath, null) + ".audit" + Path.GetExtension(mainPath), AuditMigrations);
 
@@ -106,7 +107,8 @@ public sealed class SqliteDatabase : IDisposable
         Migrate(migrations);
         _writer = new Lazy<Thread>(() =>
         {
-            var thread = new Thread(WriteLoop) { IsBackground = true, Name = "sqlite-writer " + Path.GetFileName(full) };
+            var thread = new Thread(WriteLoop)
+                { IsBackground = true, Name = "sqlite-writer " + Path.GetFileName(full) };
             thread.Start();
             return thread;
         });
@@ -124,11 +126,15 @@ public sealed class SqliteDatabase : IDisposable
         var write = new Write<T>(work);
         _ = _writer.Value;
         try { _writes.Add(write); }
-        catch (InvalidOperationException) { write.Fail(new ObjectDisposedException("the embedded database is closed: the silo is stopping")); }
+        catch (InvalidOperationException)
+        {
+            write.Fail(new ObjectDisposedException("the embedded database is closed: the silo is stopping"));
+        }
         return write.Task;
     }
 
-    /// <summary>A read on a pooled connection of its own, on the thread pool: WAL lets it run beside the writer.</summary>
+    /// <summary>A read on a pooled connection of its own, on the thread pool: WAL lets it run beside the
+    /// writer.</summary>
     public Task<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken = default) =>
         Task.Run(() =>
         {
@@ -179,7 +185,8 @@ public sealed class SqliteDatabase : IDisposable
                         tx.Release("w");
                         done.Add(group[i]);
                     }
-                    catch (Exception ex) when (ex is not SqliteException { SqliteErrorCode: 10 or 13 }) // not I/O error, disk full
+                    catch (Exception ex)
+                        when (ex is not SqliteException { SqliteErrorCode: 10 or 13 }) // not I/O error, disk full
                     {
                         tx.Rollback("w");
                         tx.Release("w");
@@ -225,7 +232,8 @@ public sealed class SqliteDatabase : IDisposable
         using var connection = new SqliteConnection(_connectionString);
         connection.Open();
         Execute(connection, null, "PRAGMA journal_mode = WAL;");
-        Execute(connection, null, "CREATE TABLE IF NOT EXISTS cc_schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
+        Execute(connection, null, "CREATE TABLE IF NOT EXISTS cc_schema_version "
+            + "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);");
         foreach (var (version, name, sql) in migrations)
         {
             using var tx = connection.BeginTransaction();

@@ -22,7 +22,9 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, Serializer seria
             command.Parameters.AddWithValue("$s", stateName);
             command.Parameters.AddWithValue("$g", grainId.ToString());
             using var reader = command.ExecuteReader();
-            return reader.Read() ? (ETag: reader.GetString(0), State: serializer.Deserialize<T>((byte[])reader.GetValue(1))) : default;
+            return reader.Read()
+                ? (ETag: reader.GetString(0), State: serializer.Deserialize<T>((byte[])reader.GetValue(1)))
+                : default;
         });
         grainState.ETag = row.ETag;
         grainState.RecordExists = row.ETag is not null;
@@ -41,8 +43,10 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, Serializer seria
             using var command = connection.CreateCommand();
             command.Transaction = tx;
             command.CommandText = previous is null
-                ? "INSERT INTO grain_state (state_name, grain_id, etag, payload, updated_at) VALUES ($s, $g, $new, $p, $t) ON CONFLICT DO NOTHING"
-                : "UPDATE grain_state SET etag = $new, payload = $p, updated_at = $t WHERE state_name = $s AND grain_id = $g AND etag = $old";
+                ? "INSERT INTO grain_state (state_name, grain_id, etag, payload, updated_at) "
+                    + "VALUES ($s, $g, $new, $p, $t) ON CONFLICT DO NOTHING"
+                : "UPDATE grain_state SET etag = $new, payload = $p, updated_at = $t "
+                    + "WHERE state_name = $s AND grain_id = $g AND etag = $old";
             command.Parameters.AddWithValue("$s", stateName);
             command.Parameters.AddWithValue("$g", id);
             command.Parameters.AddWithValue("$new", etag);
@@ -52,7 +56,8 @@ public sealed class SqliteGrainStorage(SqliteDatabase database, Serializer seria
             return command.ExecuteNonQuery();
         });
         if (written != 1)
-            throw new InconsistentStateException($"State {stateName} of {grainId} was changed by another writer", previous, "unknown");
+            throw new InconsistentStateException($"State {stateName} of {grainId} was changed by another writer",
+                previous, "unknown");
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }

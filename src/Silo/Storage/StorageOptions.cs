@@ -6,9 +6,11 @@ public enum StorageProvider
     Memory,
     /// <summary>A local SQLite file: the embedded default, one node, nothing to install, survives restarts.</summary>
     Sqlite,
-    /// <summary>PostgreSQL: the system of record of a cluster (membership, grain state, reminders, alert feeds).</summary>
+    /// <summary>PostgreSQL: the system of record of a cluster (membership, grain state, reminders, alert
+    /// feeds).</summary>
     Postgres,
-    /// <summary>Azure Table storage alone: a cluster hosted on Azure, without PostgreSQL (the same tables as on Postgres).</summary>
+    /// <summary>Azure Table storage alone: a cluster hosted on Azure, without PostgreSQL (the same tables as on
+    /// Postgres).</summary>
     AzureStorage,
 }
 

@@ -38,7 +38,8 @@ public sealed record Alert(
     /// The alert for an event of a gap, in the gap's feed. Its id carries the owner's event number, fixed when the
     /// event enters the durable outbox: re-delivery of the same event de-duplicates, a new event never collides.
     /// </summary>
-    public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at, string? actor, long eventNumber) =>
+    public static Alert For(OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset at,
+        string? actor, long eventNumber) =>
         new($"{gap.GapId}/e{eventNumber}", 0, gap.FeedId, kind, gap, owner, region, at, actor,
             kind == AlertKind.Escalated ? "TeamLead" : null, System.Diagnostics.Activity.Current?.Id);
 }
@@ -83,9 +84,15 @@ public sealed record GapOwner([property: Id(0)] GapOwnerKind Kind, [property: Id
     {
         owner = new GapOwner(GapOwnerKind.Unspecified, "");
         var parts = (gapId ?? "").Split('/');
-        if (parts.Length != 3 || !parts[2].StartsWith('g') || parts[2].Length is < 2 or > 19 || parts[2].AsSpan(1).ContainsAnyExceptInRange('0', '9') || !Common.Keys.IsValid(parts[1]))
+        if (parts.Length != 3 || !parts[2].StartsWith('g') || parts[2].Length is < 2 or > 19
+            || parts[2].AsSpan(1).ContainsAnyExceptInRange('0', '9') || !Common.Keys.IsValid(parts[1]))
             return false;
-        var kind = parts[0] switch { "client" => GapOwnerKind.Client, "program" => GapOwnerKind.Program, _ => GapOwnerKind.Unspecified };
+        var kind = parts[0] switch
+        {
+            "client" => GapOwnerKind.Client,
+            "program" => GapOwnerKind.Program,
+            _ => GapOwnerKind.Unspecified
+        };
         if (kind == GapOwnerKind.Unspecified) return false;
         owner = new GapOwner(kind, parts[1]);
         return true;

@@ -9,11 +9,13 @@ namespace CareCoordination.Alerts;
 [GenerateSerializer, Alias("cc.alert-page")]
 public sealed record AlertPage([property: Id(0)] IReadOnlyList<Alert> Alerts);
 
-/// <summary>A durable, ordered feed of alerts (one per team, program or region intake), pushed live once stored.</summary>
+/// <summary>A durable, ordered feed of alerts (one per team, program or region intake), pushed live once
+/// stored.</summary>
 [Alias("cc.IAlertFeedGrain")]
 public interface IAlertFeedGrain : IGrainWithStringKey
 {
-    /// <summary>Stores alerts not seen before (by alert id), numbers them, then pushes them live. Safe to retry.</summary>
+    /// <summary>Stores alerts not seen before (by alert id), numbers them, then pushes them live. Safe to
+    /// retry.</summary>
     [Alias("Append")]
     Task AppendAsync(IReadOnlyList<Alert> alerts);
 
@@ -32,7 +34,8 @@ public interface IAlertFeedGrain : IGrainWithStringKey
 [GrainType("alert-feed"), Reentrant]
 public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGrain
 {
-    private readonly List<(IReadOnlyList<Alert> Alerts, TaskCompletionSource Stored, ActivityContext Caller)> _queued = [];
+    private readonly List<(IReadOnlyList<Alert> Alerts, TaskCompletionSource Stored, ActivityContext Caller)> _queued =
+        [];
     private bool _storing;
 
     private string FeedId => this.GetPrimaryKeyString();
@@ -61,7 +64,8 @@ public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGra
                 }
                 catch (Exception ex)
                 {
-                    // Nothing of the batch is acknowledged; each caller retries its own alerts (they stay in its outbox).
+                    // Nothing of the batch is acknowledged; each caller retries its own alerts (they stay in its
+                    // outbox).
                     foreach (var b in batch) b.Stored.TrySetException(ex);
                 }
             }
@@ -98,6 +102,8 @@ public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGra
         }
     }
 
-    public async Task<AlertPage> ReadAsync(long afterSequence, int max, CancellationToken cancellationToken = default) =>
-        new(await StateWrites.GuardAsync(() => store.ReadAsync(FeedId, Math.Max(afterSequence, 0), Math.Clamp(max, 0, 1000), cancellationToken)));
+    public async Task<AlertPage> ReadAsync(long afterSequence, int max,
+        CancellationToken cancellationToken = default) =>
+        new(await StateWrites.GuardAsync(() =>
+            store.ReadAsync(FeedId, Math.Max(afterSequence, 0), Math.Clamp(max, 0, 1000), cancellationToken)));
 }

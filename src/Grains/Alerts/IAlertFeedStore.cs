@@ -11,8 +11,11 @@ public interface IAlertFeedStore
     /// Appends, in one transaction, the alerts whose ids the feed does not hold yet, numbering them after the
     /// feed's last sequence. Returns what was added, with sequences. A retry of the same alerts adds nothing.
     /// </summary>
-    Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<Alert>> AppendAsync(string feedId, IReadOnlyList<Alert> alerts,
+        CancellationToken cancellationToken = default);
 
-    /// <summary>Up to <paramref name="max"/> alerts with a sequence above <paramref name="afterSequence"/>, oldest first.</summary>
-    Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max, CancellationToken cancellationToken = default);
+    /// <summary>Up to <paramref name="max"/> alerts with a sequence above <paramref name="afterSequence"/>, oldest
+    /// first.</summary>
+    Task<IReadOnlyList<Alert>> ReadAsync(string feedId, long afterSequence, int max,
+        CancellationToken cancellationToken = default);
 }

@@ -32,7 +32,8 @@ public sealed record AuditRecord(
     [property: Id(2)] string PreviousHash,
     [property: Id(3)] string Hash);
 
-/// <summary>The outcome of checking the trail: intact, or where it was first found altered, removed or reordered.</summary>
+/// <summary>The outcome of checking the trail: intact, or where it was first found altered, removed or
+/// reordered.</summary>
 [GenerateSerializer, Alias("cc.audit-verification")]
 public sealed record AuditVerification(
     [property: Id(0)] bool Intact,
@@ -50,7 +51,8 @@ public static class AuditChain
 
     public static AuditRecord Seal(long sequence, string previousHash, AuditEntry entry)
     {
-        // Whole microseconds in UTC: what every store keeps (PostgreSQL's timestamptz), so a record reads back as sealed.
+        // Whole microseconds in UTC: what every store keeps (PostgreSQL's timestamptz), so a record reads back as
+        // sealed.
         var ticks = entry.At.UtcTicks;
         entry = entry with { At = new DateTimeOffset(ticks - ticks % 10, TimeSpan.Zero) };
         return new(sequence, entry, previousHash, Hash(sequence, previousHash, entry));
@@ -65,7 +67,8 @@ public static class AuditChain
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)));
     }
 
-    /// <summary>Checks records read in order, continuing from <paramref name="previous"/> (the last record checked, or none).</summary>
+    /// <summary>Checks records read in order, continuing from <paramref name="previous"/> (the last record checked, or
+    /// none).</summary>
     public static AuditVerification Verify(IEnumerable<AuditRecord> records, AuditRecord? previous, long checkedBefore)
     {
         var expectedSequence = (previous?.Sequence ?? 0) + 1;
@@ -74,7 +77,8 @@ public static class AuditChain
         foreach (var r in records)
         {
             if (r.Sequence != expectedSequence)
-                return new(false, count, expectedSequence, $"record {expectedSequence} is missing or out of order (found {r.Sequence})");
+                return new(false, count, expectedSequence,
+                    $"record {expectedSequence} is missing or out of order (found {r.Sequence})");
             if (r.PreviousHash != expectedPrevious)
                 return new(false, count, r.Sequence, $"record {r.Sequence} does not follow the record before it");
             if (Hash(r.Sequence, r.PreviousHash, r.Entry) != r.Hash)
@@ -95,7 +99,8 @@ public interface IAuditStore
 
     Task<AuditRecord?> LastAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Records after a sequence number, oldest first; only those concerning one client when it is given.</summary>
+    /// <summary>Records after a sequence number, oldest first; only those concerning one client when it is
+    /// given.</summary>
     Task<IReadOnlyList<AuditRecord>> ReadAsync(long afterSequence, int max, string? clientId = null,
         CancellationToken cancellationToken = default);
 }

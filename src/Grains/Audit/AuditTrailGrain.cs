@@ -16,9 +16,11 @@ public interface IAuditTrailGrain : IGrainWithStringKey
     [Alias("Append")] Task<long> AppendAsync(IReadOnlyList<AuditEntry> entries);
 
     [AlwaysInterleave, Alias("Query")]
-    Task<AuditPage> QueryAsync(long afterSequence, int max, string? clientId, CancellationToken cancellationToken = default);
+    Task<AuditPage> QueryAsync(long afterSequence, int max, string? clientId,
+        CancellationToken cancellationToken = default);
 
-    [AlwaysInterleave, Alias("Verify")] Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default);
+    [AlwaysInterleave, Alias("Verify")]
+    Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken = default);
 }
 
 [GrainType("audit-trail")]
@@ -55,9 +57,11 @@ public sealed class AuditTrailGrain(IAuditStore store) : Grain, IAuditTrailGrain
         return _last?.Sequence ?? 0;
     }
 
-    public async Task<AuditPage> QueryAsync(long afterSequence, int max, string? clientId, CancellationToken cancellationToken = default)
+    public async Task<AuditPage> QueryAsync(long afterSequence, int max, string? clientId,
+        CancellationToken cancellationToken = default)
     {
-        var records = await StateWrites.GuardAsync(() => store.ReadAsync(afterSequence, max + 1, clientId, cancellationToken));
+        var records = await StateWrites.GuardAsync(() =>
+            store.ReadAsync(afterSequence, max + 1, clientId, cancellationToken));
         var page = records.Take(max).ToList();
         return new AuditPage(page, records.Count > max ? page[^1].Sequence : 0);
     }
@@ -68,7 +72,8 @@ public sealed class AuditTrailGrain(IAuditStore store) : Grain, IAuditTrailGrain
         long checkedSoFar = 0;
         while (true)
         {
-            var page = await StateWrites.GuardAsync(() => store.ReadAsync(previous?.Sequence ?? 0, VerifyPage, null, cancellationToken));
+            var page = await StateWrites.GuardAsync(() =>
+                store.ReadAsync(previous?.Sequence ?? 0, VerifyPage, null, cancellationToken));
             var result = AuditChain.Verify(page, previous, checkedSoFar);
             if (!result.Intact) return result;
             if (page.Count < VerifyPage)

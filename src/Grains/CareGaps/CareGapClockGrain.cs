@@ -21,11 +21,13 @@ public interface ICareGapOwner : IGrainWithStringKey
 
     /// <summary>A worker takes the gap: stops escalation and tells the feed who is on it.</summary>
     [Alias("Acknowledge")]
-    Task<OpenGap> AcknowledgeGapAsync(Common.WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default);
+    Task<OpenGap> AcknowledgeGapAsync(Common.WriteRequest request, string gapId, string actor,
+        CancellationToken cancellationToken = default);
 
     /// <summary>A worker declares the gap dealt with; it closes and this occurrence does not reopen.</summary>
     [Alias("Resolve")]
-    Task<OpenGap> ResolveGapAsync(Common.WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default);
+    Task<OpenGap> ResolveGapAsync(Common.WriteRequest request, string gapId, string actor,
+        CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -187,8 +189,8 @@ public sealed class CareGapClockGrain(
     private async Task WakeAsync(GapOwner owner)
     {
         // A root span per wake: the clock acts on its own, not as part of any caller's trace.
-        using var activity = CareTelemetry.Source.StartActivity("care-clock wake", System.Diagnostics.ActivityKind.Internal,
-            parentContext: default);
+        using var activity = CareTelemetry.Source.StartActivity("care-clock wake",
+            System.Diagnostics.ActivityKind.Internal, parentContext: default);
         activity?.SetTag("owner.kind", owner.Kind.ToString());
         try
         {
@@ -200,7 +202,8 @@ public sealed class CareGapClockGrain(
         catch (Exception ex)
         {
             // The type only: exception messages may quote data.
-            logger.LogWarning("Waking {OwnerKind} for due care gaps failed with {ExceptionType}; retrying in {Retry}", owner.Kind, ex.GetType().Name, WakeRetry);
+            logger.LogWarning("Waking {OwnerKind} for due care gaps failed with {ExceptionType}; retrying in {Retry}",
+                owner.Kind, ex.GetType().Name, WakeRetry);
         }
     }
 

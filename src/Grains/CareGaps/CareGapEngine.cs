@@ -23,7 +23,8 @@ public static class CareGapEngine
         CareGapThresholds t, string gapIdPrefix, string feedId)
     {
         using var activity = CareTelemetry.Source.StartActivity("care-gaps reconcile");
-        activity?.SetTag("owner.kind", gapIdPrefix.StartsWith("client/", StringComparison.Ordinal) ? "Client" : "Program");
+        activity?.SetTag("owner.kind",
+            gapIdPrefix.StartsWith("client/", StringComparison.Ordinal) ? "Client" : "Program");
         var all = candidates.ToList();
         // Forget resolutions whose occurrence no longer exists, so the book does not grow and a new occurrence opens.
         foreach (var key in book.Resolved.Keys.ToList())
@@ -42,7 +43,8 @@ public static class CareGapEngine
                 // gap's identity and acknowledgement, take the current due time, severity and wording, so a
                 // worker's resolution applies to what is true now.
                 if (current.DueAt != gap.DueAt || current.Severity != gap.Severity || current.Action != gap.Action)
-                    book.Open[book.Open.IndexOf(gap)] = gap with { DueAt = current.DueAt, Severity = current.Severity, Action = current.Action };
+                    book.Open[book.Open.IndexOf(gap)] =
+                        gap with { DueAt = current.DueAt, Severity = current.Severity, Action = current.Action };
                 continue;
             }
             book.Close(gap, now, GapClosure.ConditionEnded);
@@ -53,7 +55,8 @@ public static class CareGapEngine
         foreach (var c in active.Values.OrderBy(c => c.DueAt).ThenBy(c => c.Key, StringComparer.Ordinal))
         {
             if (book.Open.Any(g => g.Key == c.Key)) continue;
-            var gap = new OpenGap($"{gapIdPrefix}g{book.NextGapNumber++}", c.Rule, c.Subject, c.DueAt, now, c.Severity, c.Action, FeedId: feedId);
+            var gap = new OpenGap($"{gapIdPrefix}g{book.NextGapNumber++}", c.Rule, c.Subject, c.DueAt, now, c.Severity,
+                c.Action, FeedId: feedId);
             book.Open.Add(gap);
             opened.Add(gap);
         }
@@ -75,7 +78,8 @@ public static class CareGapEngine
     private static bool IsResolved(GapBook book, GapCandidate c) =>
         book.Resolved.TryGetValue(c.Key, out var due) && due == c.DueAt;
 
-    private static DateTimeOffset? NextDueAt(GapBook book, List<GapCandidate> all, DateTimeOffset now, CareGapThresholds t)
+    private static DateTimeOffset? NextDueAt(GapBook book, List<GapCandidate> all, DateTimeOffset now,
+        CareGapThresholds t)
     {
         var times = new List<DateTimeOffset>();
         foreach (var c in all)

@@ -98,7 +98,8 @@ public sealed class CareGapOptions
 {
     public const string Section = "CareGaps";
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string? Program, string Region), CareGapThresholds> _resolved = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string? Program, string Region),
+        CareGapThresholds> _resolved = new();
 
     public CareGapThresholdOverrides Defaults { get; set; } = new();
     public Dictionary<string, CareGapThresholdOverrides> Regions { get; set; } = new(StringComparer.Ordinal);
@@ -117,6 +118,7 @@ public sealed class CareGapOptions
     public CareGapThresholds ForProgram(string programId, string region) => _resolved.GetOrAdd((programId, region), k =>
         Layer(Programs, k.Program!, ForRegion(k.Region)));
 
-    private static CareGapThresholds Layer(Dictionary<string, CareGapThresholdOverrides> layer, string key, CareGapThresholds below) =>
+    private static CareGapThresholds Layer(Dictionary<string, CareGapThresholdOverrides> layer, string key,
+        CareGapThresholds below) =>
         layer.TryGetValue(key, out var overrides) ? overrides.Over(below) : below;
 }

@@ -39,7 +39,8 @@ public static class ClientGapRules
         from r in s.Referrals
         where r.Status == ReferralStatus.Sent
         let sla = r.ProgramResponseSla ?? t.ReferralNotAcknowledged
-        select new GapCandidate(CareGapRule.ReferralNotAcknowledged, r.ReferralId, r.SentAt + sla, null, GapSeverity.Warning,
+        select new GapCandidate(CareGapRule.ReferralNotAcknowledged, r.ReferralId, r.SentAt + sla, null,
+            GapSeverity.Warning,
             $"Follow up referral {r.ReferralId} with program {r.ProgramId}: no answer within {sla.TotalHours:0} h");
 
     /// <summary>A declined or cancelled referral whose domain is left with no other referral or enrollment.</summary>
@@ -48,16 +49,20 @@ public static class ClientGapRules
         where r.Status is ReferralStatus.Declined or ReferralStatus.Cancelled
         group r by r.Domain into byDomain
         where !HasSupport(s, byDomain.Key, includeGoals: false)
-        let last = byDomain.Max(r => (r.Status == ReferralStatus.Cancelled ? r.EndedAt : r.RespondedAt) ?? r.RespondedAt ?? r.SentAt)
-        select new GapCandidate(CareGapRule.ReferralDeadEnd, byDomain.Key.ToString(), last + t.ReferralDeadEnd, null, GapSeverity.Warning,
-            $"Find another route for {byDomain.Key}: the referral was declined or cancelled and nothing else is in place");
+        let last = byDomain.Max(r => (r.Status == ReferralStatus.Cancelled ? r.EndedAt : r.RespondedAt)
+            ?? r.RespondedAt ?? r.SentAt)
+        select new GapCandidate(CareGapRule.ReferralDeadEnd, byDomain.Key.ToString(), last + t.ReferralDeadEnd, null,
+            GapSeverity.Warning,
+            $"Find another route for {byDomain.Key}: the referral was declined or cancelled and nothing else is "
+                + "in place");
 
     public static IEnumerable<GapCandidate> EnrollmentNotStarted(ClientState s, CareGapThresholds t) =>
         from r in s.Referrals
         where r.Status == ReferralStatus.Accepted && r.RespondedAt is not null
-        select new GapCandidate(CareGapRule.EnrollmentNotStarted, r.ReferralId, r.RespondedAt!.Value + t.EnrollmentNotStarted, null,
-            GapSeverity.Warning,
-            $"Help the person start with program {r.ProgramId}: referral {r.ReferralId} accepted but not enrolled after {t.EnrollmentNotStarted.TotalDays:0} days");
+        select new GapCandidate(CareGapRule.EnrollmentNotStarted, r.ReferralId,
+            r.RespondedAt!.Value + t.EnrollmentNotStarted, null, GapSeverity.Warning,
+            $"Help the person start with program {r.ProgramId}: referral {r.ReferralId} accepted but not enrolled "
+                + $"after {t.EnrollmentNotStarted.TotalDays:0} days");
 
     public static IEnumerable<GapCandidate> UnmetNeed(ClientState s, CareGapThresholds t)
     {
@@ -65,8 +70,8 @@ public static class ClientGapRules
         foreach (var need in a.Needs)
         {
             if (need.Severity < t.UnmetNeedMinimumSeverity || HasSupport(s, need.Domain, includeGoals: true)) continue;
-            yield return new GapCandidate(CareGapRule.UnmetNeed, need.Domain.ToString(), a.AssessedAt + t.UnmetNeed, null,
-                need.Severity >= 4 ? GapSeverity.Urgent : GapSeverity.Warning,
+            yield return new GapCandidate(CareGapRule.UnmetNeed, need.Domain.ToString(), a.AssessedAt + t.UnmetNeed,
+                null, need.Severity >= 4 ? GapSeverity.Urgent : GapSeverity.Warning,
                 $"Plan for {need.Domain} (severity {need.Severity}): no goal, referral or enrollment yet");
         }
     }
@@ -87,8 +92,8 @@ public static class ClientGapRules
     public static IEnumerable<GapCandidate> ReassessmentOverdue(ClientState s)
     {
         if (s.Assessment is { } a)
-            yield return new GapCandidate(CareGapRule.ReassessmentOverdue, "assessment", a.ReviewDue, null, GapSeverity.Warning,
-                "Reassess the person's needs: the assessment review date has passed");
+            yield return new GapCandidate(CareGapRule.ReassessmentOverdue, "assessment", a.ReviewDue, null,
+                GapSeverity.Warning, "Reassess the person's needs: the assessment review date has passed");
     }
 
     public static IEnumerable<GapCandidate> MissedAppointments(ClientState s, CareGapThresholds t)
@@ -101,20 +106,21 @@ public static class ClientGapRules
     public static IEnumerable<GapCandidate> NoLeadWorker(ClientState s)
     {
         if (s.LeadWorkerId is null)
-            yield return new GapCandidate(CareGapRule.NoLeadWorker, "lead-worker", s.RegisteredAt, null, GapSeverity.Warning,
-                "Assign a lead worker to this person");
+            yield return new GapCandidate(CareGapRule.NoLeadWorker, "lead-worker", s.RegisteredAt, null,
+                GapSeverity.Warning, "Assign a lead worker to this person");
     }
 
     public static IEnumerable<GapCandidate> Consent(ClientState s, CareGapThresholds t)
     {
         if (s.Consent?.ExpiresAt is not { } expires) yield break;
-        yield return new GapCandidate(CareGapRule.ConsentExpiring, "consent", expires - t.ConsentExpiringNotice, expires, GapSeverity.Info,
-            $"Renew consent with the person: it ends on {expires:yyyy-MM-dd}");
+        yield return new GapCandidate(CareGapRule.ConsentExpiring, "consent", expires - t.ConsentExpiringNotice,
+            expires, GapSeverity.Info, $"Renew consent with the person: it ends on {expires:yyyy-MM-dd}");
         yield return new GapCandidate(CareGapRule.ConsentExpired, "consent", expires, null, GapSeverity.Warning,
             "Consent has ended and sharing is paused: record renewed consent with the person");
     }
 
-    /// <summary>Something is in place for the domain: an open referral, an active enrollment, or (optionally) an open goal.</summary>
+    /// <summary>Something is in place for the domain: an open referral, an active enrollment, or (optionally) an open
+    /// goal.</summary>
     private static bool HasSupport(ClientState s, NeedDomain domain, bool includeGoals) =>
         s.Referrals.Any(r => r.Domain == domain && r.Open)
         || s.Enrollments.Any(e => e.Domain == domain && e.Active)

@@ -1,6 +1,7 @@
 namespace CareCoordination.CareGaps;
 
-/// <summary>A condition that needs a person to act: where it is (rule + subject), from when, how urgent, what to do.</summary>
+/// <summary>A condition that needs a person to act: where it is (rule + subject), from when, how urgent, what to
+/// do.</summary>
 [GenerateSerializer, Alias("cc.gap-candidate")]
 public sealed record GapCandidate(
     [property: Id(0)] CareGapRule Rule,
@@ -47,7 +48,8 @@ public sealed record ClosedGap(
     [property: Id(1)] DateTimeOffset ClosedAt,
     [property: Id(2)] GapClosure Closure);
 
-/// <summary>The gaps of one owner (a client or a program): open ones, recent closed ones, and resolutions to respect.</summary>
+/// <summary>The gaps of one owner (a client or a program): open ones, recent closed ones, and resolutions to
+/// respect.</summary>
 [GenerateSerializer, Alias("cc.gap-book")]
 public sealed class GapBook
 {

@@ -9,21 +9,25 @@ namespace CareCoordination.CareGaps;
 /// </summary>
 public static class GapKeeping
 {
-    /// <summary>When something could not be delivered (a peer or the feed was down), the owner asks to be woken this much later to retry.</summary>
+    /// <summary>When something could not be delivered (a peer or the feed was down), the owner asks to be woken this
+    /// much later to retry.</summary>
     public static readonly TimeSpan DeliveryRetry = TimeSpan.FromSeconds(5);
 
-    public static void RecordChanges(GapChanges changes, GapBook book, GapOwner owner, string region, DateTimeOffset now, List<Alert> outbox)
+    public static void RecordChanges(GapChanges changes, GapBook book, GapOwner owner, string region,
+        DateTimeOffset now, List<Alert> outbox)
     {
         foreach (var g in changes.Closed) outbox.Add(Announce(book, g, AlertKind.Closed, owner, region, now, null));
         foreach (var g in changes.Opened) outbox.Add(Announce(book, g, AlertKind.Opened, owner, region, now, null));
-        foreach (var g in changes.Escalated) outbox.Add(Announce(book, g, AlertKind.Escalated, owner, region, now, null));
+        foreach (var g in changes.Escalated)
+            outbox.Add(Announce(book, g, AlertKind.Escalated, owner, region, now, null));
         foreach (var g in changes.Closed) CareTelemetry.Closed(g.Rule, byWorker: false);
         foreach (var g in changes.Opened) CareTelemetry.Opened(g.Rule);
         foreach (var g in changes.Escalated) CareTelemetry.Escalated(g.Rule);
     }
 
     /// <summary>The alert for one event of a gap, numbered by the owner's book.</summary>
-    public static Alert Announce(GapBook book, OpenGap gap, AlertKind kind, GapOwner owner, string region, DateTimeOffset now, string? actor) =>
+    public static Alert Announce(GapBook book, OpenGap gap, AlertKind kind, GapOwner owner, string region,
+        DateTimeOffset now, string? actor) =>
         Alert.For(gap, kind, owner, region, now, actor, book.NextEventNumber++);
 
     /// <summary>
@@ -31,7 +35,8 @@ public static class GapKeeping
     /// Closed event and are announced again in the new one (escalated ones as such), so each team sees exactly the
     /// gaps it must act on.
     /// </summary>
-    public static void MoveOpenGaps(GapBook book, string newFeedId, GapOwner owner, string region, DateTimeOffset now, string actor, List<Alert> outbox)
+    public static void MoveOpenGaps(GapBook book, string newFeedId, GapOwner owner, string region, DateTimeOffset now,
+        string actor, List<Alert> outbox)
     {
         for (var i = 0; i < book.Open.Count; i++)
         {
@@ -41,7 +46,8 @@ public static class GapKeeping
             book.Open[i] = gap with { FeedId = newFeedId };
             outbox.Add(Announce(book, book.Open[i], AlertKind.Opened, owner, region, now, actor));
             // An escalated gap reaches the new team's lead too, not only as a plain opening.
-            if (gap.EscalatedAt is not null) outbox.Add(Announce(book, book.Open[i], AlertKind.Escalated, owner, region, now, actor));
+            if (gap.EscalatedAt is not null)
+                outbox.Add(Announce(book, book.Open[i], AlertKind.Escalated, owner, region, now, actor));
         }
     }
 
@@ -74,7 +80,9 @@ public static class GapKeeping
 
     private static OpenGap Find(GapBook book, string gapId) =>
         book.Find(gapId) ?? throw CareCoordinationException.NotFound("gap_id",
-            book.History.Any(h => h.Gap.GapId == gapId) ? $"gap {gapId} is already closed" : $"gap {gapId} does not exist");
+            book.History.Any(h => h.Gap.GapId == gapId)
+                ? $"gap {gapId} is already closed"
+                : $"gap {gapId} does not exist");
 
     /// <summary>Stores pending alerts in their feeds. True when the outbox is empty afterwards.</summary>
     public static async Task<bool> TryFlushAsync(IGrainFactory grains, List<Alert> outbox)

@@ -9,7 +9,8 @@ namespace CareCoordination.CareGaps;
 /// </summary>
 public interface IGapDueStore
 {
-    /// <summary>Records when <paramref name="owner"/> is next due, in <paramref name="shard"/>; null removes it.</summary>
+    /// <summary>Records when <paramref name="owner"/> is next due, in <paramref name="shard"/>; null removes
+    /// it.</summary>
     Task SetAsync(int shard, GapOwner owner, DateTimeOffset? dueAt, CancellationToken cancellationToken = default);
 
     /// <summary>Every owner registered in <paramref name="shard"/>, read once when the shard activates.</summary>

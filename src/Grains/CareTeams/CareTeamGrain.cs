@@ -68,7 +68,10 @@ public sealed record TeamView(
     [property: Id(5)] int CaseloadSize);
 
 [GenerateSerializer, Alias("cc.caseload-page")]
-public sealed record CaseloadPage([property: Id(0)] IReadOnlyList<CaseloadEntry> Entries, [property: Id(1)] string? NextAfter, [property: Id(2)] int Total);
+public sealed record CaseloadPage(
+    [property: Id(0)] IReadOnlyList<CaseloadEntry> Entries,
+    [property: Id(1)] string? NextAfter,
+    [property: Id(2)] int Total);
 
 [Alias("cc.ICareTeamGrain")]
 public interface ICareTeamGrain : IGrainWithStringKey
@@ -77,8 +80,10 @@ public interface ICareTeamGrain : IGrainWithStringKey
     Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, string actor,
         CancellationToken cancellationToken = default);
     [Alias("Get")] Task<TeamView> GetAsync(CancellationToken cancellationToken = default);
-    [Alias("AddMember")] Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role, string organisation, CancellationToken cancellationToken = default);
-    [Alias("RemoveMember")] Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId, CancellationToken cancellationToken = default);
+    [Alias("AddMember")] Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role,
+        string organisation, CancellationToken cancellationToken = default);
+    [Alias("RemoveMember")] Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId,
+        CancellationToken cancellationToken = default);
     /// <summary>
     /// Takes a client onto the caseload with a lead worker from the team; the client's alerts then reach this team's
     /// feed. The client grain decides; this team records its answer.
@@ -93,12 +98,15 @@ public interface ICareTeamGrain : IGrainWithStringKey
     /// Idempotent and ordered by the client's assignment number.
     /// </summary>
     [AlwaysInterleave, Alias("CaseloadNotice")] Task ApplyCaseloadNoticeAsync(CaseloadNotice notice);
-    [Alias("Caseload")] Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default);
+    [Alias("Caseload")] Task<CaseloadPage> GetCaseloadAsync(string? after, int max,
+        CancellationToken cancellationToken = default);
     /// <summary>Open gaps of the clients on the caseload, oldest first.</summary>
-    [Alias("OpenGaps")] Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
+    [Alias("OpenGaps")]
+    Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default);
     [Alias("Report")] Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Members, organisation and creator, for the gateway's access policy; <see cref="TeamAccessFacts.None"/> if unknown.</summary>
+    /// <summary>Members, organisation and creator, for the gateway's access policy; <see cref="TeamAccessFacts.None"/>
+    /// if unknown.</summary>
     [Alias("AccessFacts")] Task<TeamAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
 }
 
@@ -117,8 +125,8 @@ public sealed class CareTeamGrain(
     private CareTeamState S => team.State;
     private string Id => this.GetPrimaryKeyString();
 
-    public async Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation, string actor,
-        CancellationToken cancellationToken = default)
+    public async Task<TeamView> CreateAsync(WriteRequest request, string region, string name, string organisation,
+        string actor, CancellationToken cancellationToken = default)
     {
         if (await History.FindAsync(S.Requests, request) is null)
         {
@@ -137,8 +145,10 @@ public sealed class CareTeamGrain(
     }
 
     public Task<TeamAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(!S.Created ? TeamAccessFacts.None : new TeamAccessFacts(true, S.Region, S.Organisation, S.CreatedBy,
-            S.Members.Select(m => new TeamMemberFact(m.WorkerId, m.Role, m.Organisation)).ToList()));
+        Task.FromResult(!S.Created
+            ? TeamAccessFacts.None
+            : new TeamAccessFacts(true, S.Region, S.Organisation, S.CreatedBy,
+                S.Members.Select(m => new TeamMemberFact(m.WorkerId, m.Role, m.Organisation)).ToList()));
 
     public Task<TeamView> GetAsync(CancellationToken cancellationToken = default)
     {
@@ -146,13 +156,15 @@ public sealed class CareTeamGrain(
         return Task.FromResult(View());
     }
 
-    public async Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role, string organisation, CancellationToken cancellationToken = default)
+    public async Task<TeamView> AddMemberAsync(WriteRequest request, string workerId, WorkerRole role,
+        string organisation, CancellationToken cancellationToken = default)
     {
         RequireCreated();
         if (await History.FindAsync(S.Requests, request) is null)
         {
             if (S.Members.Any(m => m.WorkerId == workerId))
-                throw CareCoordinationException.Exists("worker_id", $"worker {workerId} is already a member of team {Id}");
+                throw CareCoordinationException.Exists("worker_id",
+                    $"worker {workerId} is already a member of team {Id}");
             S.Members.Add(new TeamMember(workerId, role, organisation, time.GetUtcNow()));
             S.Requests.Remember(request, workerId);
             await PersistAsync();
@@ -160,13 +172,15 @@ public sealed class CareTeamGrain(
         return View();
     }
 
-    public async Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId, CancellationToken cancellationToken = default)
+    public async Task<TeamView> RemoveMemberAsync(WriteRequest request, string workerId,
+        CancellationToken cancellationToken = default)
     {
         RequireCreated();
         if (await History.FindAsync(S.Requests, request) is null)
         {
             var member = S.Members.Find(m => m.WorkerId == workerId)
-                ?? throw CareCoordinationException.NotFound("worker_id", $"worker {workerId} is not a member of team {Id}");
+                ?? throw CareCoordinationException.NotFound("worker_id",
+                    $"worker {workerId} is not a member of team {Id}");
             var leading = S.Caseload.Values.Count(c => c.LeadWorkerId == workerId);
             if (leading > 0)
                 throw CareCoordinationException.Precondition("worker_id",
@@ -178,12 +192,13 @@ public sealed class CareTeamGrain(
         return View();
     }
 
-    public async Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId, string actor,
-        CancellationToken cancellationToken = default)
+    public async Task<CaseloadEntry> AssignClientAsync(WriteRequest request, string clientId, string leadWorkerId,
+        string actor, CancellationToken cancellationToken = default)
     {
         RequireCreated();
         // A retry answers what the first attempt answered, even if the client has moved on since.
-        if (await History.FindAsync(S.Requests, request) is { } prior) return new CaseloadEntry(clientId, leadWorkerId, prior.At ?? default, 0);
+        if (await History.FindAsync(S.Requests, request) is { } prior)
+            return new CaseloadEntry(clientId, leadWorkerId, prior.At ?? default, 0);
         if (!S.Members.Any(m => m.WorkerId == leadWorkerId))
             throw CareCoordinationException.Precondition("lead_worker_id",
                 $"worker {leadWorkerId} is not a member of team {Id}; add them first");
@@ -202,7 +217,8 @@ public sealed class CareTeamGrain(
         if (Apply(notice)) await PersistAsync();
     }
 
-    /// <summary>Applies a client's notice unless a newer one was applied already; true if the caseload changed.</summary>
+    /// <summary>Applies a client's notice unless a newer one was applied already; true if the caseload
+    /// changed.</summary>
     private bool Apply(CaseloadNotice n)
     {
         if (S.Caseload.TryGetValue(n.ClientId, out var entry) && entry.Version >= n.Version) return false;
@@ -225,15 +241,19 @@ public sealed class CareTeamGrain(
     public Task<CaseloadPage> GetCaseloadAsync(string? after, int max, CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        var entries = S.Caseload.Values.Where(c => string.IsNullOrEmpty(after) || string.CompareOrdinal(c.ClientId, after) > 0).Take(max + 1).ToList();
-        return Task.FromResult(new CaseloadPage(entries.Take(max).ToList(), entries.Count > max ? entries[max - 1].ClientId : null, S.Caseload.Count));
+        var entries = S.Caseload.Values
+            .Where(c => string.IsNullOrEmpty(after) || string.CompareOrdinal(c.ClientId, after) > 0)
+            .Take(max + 1).ToList();
+        return Task.FromResult(new CaseloadPage(entries.Take(max).ToList(),
+            entries.Count > max ? entries[max - 1].ClientId : null, S.Caseload.Count));
     }
 
     public async Task<IReadOnlyList<Alerts.OwnedGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
     {
         RequireCreated();
         var gaps = await Task.WhenAll(S.Caseload.Keys.Select(async id =>
-            (Owner: new Alerts.GapOwner(Alerts.GapOwnerKind.Client, id), Open: await GrainFactory.Ref<IClientGrain>(id).GetOpenGapsAsync(cancellationToken))));
+            (Owner: new Alerts.GapOwner(Alerts.GapOwnerKind.Client, id),
+                Open: await GrainFactory.Ref<IClientGrain>(id).GetOpenGapsAsync(cancellationToken))));
         return gaps
             .SelectMany(c => c.Open.Select(g => new Alerts.OwnedGap(c.Owner, g)))
             .OrderBy(g => g.Gap.OpenedAt).ThenBy(g => g.Gap.GapId, StringComparer.Ordinal).ToList();
@@ -242,7 +262,8 @@ public sealed class CareTeamGrain(
     public async Task<TeamReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         RequireCreated();
-        var summaries = await Task.WhenAll(S.Caseload.Keys.Select(id => GrainFactory.Ref<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
+        var summaries = await Task.WhenAll(S.Caseload.Keys
+            .Select(id => GrainFactory.Ref<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
         var now = time.GetUtcNow();
         return new TeamReport(Id,
             summaries.Count(s => s.Active), summaries.Count(s => s.Registered && !s.Active),

@@ -4,13 +4,22 @@ using CareCoordination.Common;
 namespace CareCoordination.Clients;
 
 [GenerateSerializer, Alias("cc.register-client")]
-public sealed record RegisterClient([property: Id(0)] string Region, [property: Id(1)] ClientProfile Profile, [property: Id(2)] string Actor);
+public sealed record RegisterClient(
+    [property: Id(0)] string Region,
+    [property: Id(1)] ClientProfile Profile,
+    [property: Id(2)] string Actor);
 
 [GenerateSerializer, Alias("cc.record-consent")]
-public sealed record RecordConsent([property: Id(0)] IReadOnlyList<ConsentScope> Scopes, [property: Id(1)] DateTimeOffset? ExpiresAt, [property: Id(2)] string Actor);
+public sealed record RecordConsent(
+    [property: Id(0)] IReadOnlyList<ConsentScope> Scopes,
+    [property: Id(1)] DateTimeOffset? ExpiresAt,
+    [property: Id(2)] string Actor);
 
 [GenerateSerializer, Alias("cc.record-assessment")]
-public sealed record RecordAssessment([property: Id(0)] IReadOnlyList<Need> Needs, [property: Id(1)] DateTimeOffset? ReviewDue, [property: Id(2)] string Actor);
+public sealed record RecordAssessment(
+    [property: Id(0)] IReadOnlyList<Need> Needs,
+    [property: Id(1)] DateTimeOffset? ReviewDue,
+    [property: Id(2)] string Actor);
 
 /// <summary>Adds a goal (no id) or updates one (with its id).</summary>
 [GenerateSerializer, Alias("cc.set-goal")]
@@ -36,10 +45,16 @@ public sealed record RecordContact(
     [property: Id(4)] string Actor);
 
 [GenerateSerializer, Alias("cc.schedule-appointment")]
-public sealed record ScheduleAppointment([property: Id(0)] DateTimeOffset At, [property: Id(1)] string WorkerId, [property: Id(2)] string Actor);
+public sealed record ScheduleAppointment(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string WorkerId,
+    [property: Id(2)] string Actor);
 
 [GenerateSerializer, Alias("cc.refer")]
-public sealed record Refer([property: Id(0)] string ProgramId, [property: Id(1)] NeedDomain Domain, [property: Id(2)] string Actor);
+public sealed record Refer(
+    [property: Id(0)] string ProgramId,
+    [property: Id(1)] NeedDomain Domain,
+    [property: Id(2)] string Actor);
 
 [GenerateSerializer, Alias("cc.client-view")]
 public sealed record ClientView(
@@ -68,7 +83,9 @@ public sealed record ClientView(
 public sealed record ClientWriteResult([property: Id(0)] string ResultId, [property: Id(1)] ClientView Client);
 
 [GenerateSerializer, Alias("cc.timeline-page")]
-public sealed record TimelinePage([property: Id(0)] IReadOnlyList<TimelineEntry> Entries, [property: Id(1)] long NextAfter);
+public sealed record TimelinePage(
+    [property: Id(0)] IReadOnlyList<TimelineEntry> Entries,
+    [property: Id(1)] long NextAfter);
 
 /// <summary>What reports need of one client: no profile, only counts and times.</summary>
 [GenerateSerializer, Alias("cc.client-summary")]

@@ -12,19 +12,30 @@ namespace CareCoordination.Clients;
 [Alias("cc.IClientGrain")]
 public interface IClientGrain : ICareGapOwner
 {
-    [Alias("Register")] Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command, CancellationToken cancellationToken = default);
+    [Alias("Register")] Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command,
+        CancellationToken cancellationToken = default);
     /// <summary>The client; NOT_FOUND if never registered.</summary>
     [Alias("Get")] Task<ClientView> GetAsync(CancellationToken cancellationToken = default);
-    [Alias("Consent")] Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command, CancellationToken cancellationToken = default);
-    [Alias("Assess")] Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command, CancellationToken cancellationToken = default);
-    [Alias("Goal")] Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command, CancellationToken cancellationToken = default);
-    [Alias("ReviewPlan")] Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command, CancellationToken cancellationToken = default);
-    [Alias("Contact")] Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command, CancellationToken cancellationToken = default);
-    [Alias("Appointment")] Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command, CancellationToken cancellationToken = default);
-    [Alias("Close")] Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor, CancellationToken cancellationToken = default);
-    [Alias("Timeline")] Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize, CancellationToken cancellationToken = default);
-    /// <summary>Sends a referral to a program: stored here first, then delivered (and re-delivered until the program has it).</summary>
-    [Alias("Refer")] Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default);
+    [Alias("Consent")] Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command,
+        CancellationToken cancellationToken = default);
+    [Alias("Assess")] Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command,
+        CancellationToken cancellationToken = default);
+    [Alias("Goal")] Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command,
+        CancellationToken cancellationToken = default);
+    [Alias("ReviewPlan")] Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command,
+        CancellationToken cancellationToken = default);
+    [Alias("Contact")] Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command,
+        CancellationToken cancellationToken = default);
+    [Alias("Appointment")] Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request,
+        ScheduleAppointment command, CancellationToken cancellationToken = default);
+    [Alias("Close")] Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor,
+        CancellationToken cancellationToken = default);
+    [Alias("Timeline")] Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize,
+        CancellationToken cancellationToken = default);
+    /// <summary>Sends a referral to a program: stored here first, then delivered (and re-delivered until the program
+    /// has it).</summary>
+    [Alias("Refer")] Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command,
+        CancellationToken cancellationToken = default);
     /// <summary>From a program grain: its answer to a referral. Idempotent by version.</summary>
     [Alias("ReferralUpdate")] Task ApplyReferralUpdateAsync(ReferralUpdate update);
     /// <summary>
@@ -37,7 +48,8 @@ public interface IClientGrain : ICareGapOwner
         CancellationToken cancellationToken = default);
     [Alias("Summary")] Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Who may reach this person's record, for the gateway's access policy; <see cref="ClientAccessFacts.None"/> if unknown.</summary>
+    /// <summary>Who may reach this person's record, for the gateway's access policy;
+    /// <see cref="ClientAccessFacts.None"/> if unknown.</summary>
     [Alias("AccessFacts")] Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
 }
 
@@ -60,7 +72,8 @@ public sealed class ClientGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // A state stored before the timeline was filed carries its lines (up to 2,000): they are filed with the next write.
+        // A state stored before the timeline was filed carries its lines (up to 2,000): they are filed with the next
+        // write.
         if (S.TimelineLast == 0 && S.Timeline.Count > 0) S.TimelineLast = S.Timeline[^1].Sequence;
         // Finish what a crash may have interrupted: referrals not yet delivered, alerts not yet in the feed.
         if (S.PendingReleases.Count > 0)
@@ -71,11 +84,13 @@ public sealed class ClientGrain(
                 S.TeamNotices[team] = new CaseloadNotice(Id, S.AssignmentVersion, false, "", movedAt);
             S.PendingReleases.Clear();
         }
-        if (S.Registered && (S.Outbox.Count > 0 || S.TeamNotices.Count > 0 || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
+        if (S.Registered && (S.Outbox.Count > 0 || S.TeamNotices.Count > 0
+            || S.Referrals.Any(r => r.ProgramKnows != SideOfClient(r))))
             await CommitAsync(mutated: false);
     }
 
-    public async Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command, CancellationToken cancellationToken = default)
+    public async Task<ClientWriteResult> RegisterAsync(WriteRequest request, RegisterClient command,
+        CancellationToken cancellationToken = default)
     {
         if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         if (S.Registered) throw CareCoordinationException.Exists("client_id", $"client {Id} is already registered");
@@ -97,7 +112,8 @@ public sealed class ClientGrain(
         return Task.FromResult(View());
     }
 
-    public Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             if (command.ExpiresAt is { } e) Plausible.Future(e, now, "expires_at", years: 10);
@@ -106,23 +122,28 @@ public sealed class ClientGrain(
             return "consent";
         });
 
-    public Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             if (command.ReviewDue is { } due) Plausible.Future(due, now, "review_due", years: 5);
-            S.Assessment = new Assessment(now, command.ReviewDue ?? now + Thresholds.Reassessment, command.Needs.ToList(), command.Actor);
+            S.Assessment = new Assessment(now, command.ReviewDue ?? now + Thresholds.Reassessment,
+                command.Needs.ToList(), command.Actor);
             Log(now, "assessment-recorded", $"{command.Needs.Count} domain(s)", command.Actor);
             return "assessment";
         });
 
-    public Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             if (command.TargetDate is { } target) Plausible.Target(target, now, "target_date");
             if (command.GoalId is { Length: > 0 } goalId)
             {
                 var i = S.Goals.FindIndex(g => g.GoalId == goalId);
-                if (i < 0) throw CareCoordinationException.NotFound("goal_id", $"goal {goalId} does not exist for this client");
+                if (i < 0)
+                    throw CareCoordinationException.NotFound("goal_id",
+                        $"goal {goalId} does not exist for this client");
                 S.Goals[i] = S.Goals[i] with
                 {
                     Domain = command.Domain, Title = command.Title, TargetDate = command.TargetDate,
@@ -135,14 +156,16 @@ public sealed class ClientGrain(
             }
             var id = $"goal-{S.NextNumber++}";
             S.Goals.Add(new Goal(id, command.Domain, command.Title, command.TargetDate,
-                command.Status == GoalStatus.Unspecified ? GoalStatus.NotStarted : command.Status, command.Progress, now));
+                command.Status == GoalStatus.Unspecified ? GoalStatus.NotStarted : command.Status,
+                command.Progress, now));
             // The first goal makes a plan, and a plan is reviewed on a schedule.
             S.PlanReviewDue ??= now + Thresholds.PlanReview;
             Log(now, "goal-set", $"{id} {command.Domain}", command.Actor);
             return id;
         });
 
-    public Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             if (command.NextReviewDue is { } due) Plausible.Future(due, now, "next_review_due", years: 5);
@@ -152,7 +175,8 @@ public sealed class ClientGrain(
             return "plan";
         });
 
-    public Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             var at = command.OccurredAt is { } occurred ? Plausible.Past(occurred, now, "occurred_at") : now;
@@ -160,15 +184,22 @@ public sealed class ClientGrain(
             if (command.AppointmentId is { Length: > 0 } apptId)
             {
                 appointment = S.Appointments.FindIndex(a => a.AppointmentId == apptId);
-                if (appointment < 0) throw CareCoordinationException.NotFound("appointment_id", $"appointment {apptId} does not exist for this client");
+                if (appointment < 0)
+                    throw CareCoordinationException.NotFound("appointment_id",
+                        $"appointment {apptId} does not exist for this client");
                 if (S.Appointments[appointment].Status != AppointmentStatus.Scheduled)
-                    throw CareCoordinationException.Precondition("appointment_id", $"appointment {apptId} already has an outcome ({S.Appointments[appointment].Status})");
+                    throw CareCoordinationException.Precondition("appointment_id",
+                        $"appointment {apptId} already has an outcome ({S.Appointments[appointment].Status})");
             }
             else if (command.Missed)
-                throw CareCoordinationException.Invalid("appointment_id", "a missed appointment needs the appointment_id it refers to");
+                throw CareCoordinationException.Invalid("appointment_id",
+                    "a missed appointment needs the appointment_id it refers to");
 
             if (appointment >= 0)
-                S.Appointments[appointment] = S.Appointments[appointment] with { Status = command.Missed ? AppointmentStatus.Missed : AppointmentStatus.Attended };
+                S.Appointments[appointment] = S.Appointments[appointment] with
+                {
+                    Status = command.Missed ? AppointmentStatus.Missed : AppointmentStatus.Attended
+                };
             if (command.Missed)
             {
                 S.ConsecutiveMissedAppointments++;
@@ -182,7 +213,8 @@ public sealed class ClientGrain(
             return command.AppointmentId ?? "contact";
         });
 
-    public Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             Plausible.Future(command.At, now, "at", years: 2);
@@ -192,7 +224,8 @@ public sealed class ClientGrain(
             return id;
         });
 
-    public Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor, CancellationToken cancellationToken = default) =>
+    public Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor,
+        CancellationToken cancellationToken = default) =>
         WriteAsync(request, now =>
         {
             S.Closed = true;
@@ -200,20 +233,23 @@ public sealed class ClientGrain(
             S.CloseReason = reason;
             // Programs are told the referral is withdrawn (delivered by the outbox in SyncAsync).
             for (var i = 0; i < S.Referrals.Count; i++)
-                if (S.Referrals[i].Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted)
+                if (S.Referrals[i].Status is ReferralStatus.Sent or ReferralStatus.Accepted
+                    or ReferralStatus.Waitlisted)
                     S.Referrals[i] = S.Referrals[i] with { Status = ReferralStatus.Cancelled, EndedAt = now };
             Log(now, "case-closed", "", actor);
             return "closed";
         });
 
-    public async Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize, CancellationToken cancellationToken = default)
+    public async Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         var (page, more) = await History.ReadTimelineAsync(afterSequence, pageSize, S.Timeline, S.TimelineLast);
         return new TimelinePage(page, more ? page[^1].Sequence : 0);
     }
 
-    public async Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command, CancellationToken cancellationToken = default)
+    public async Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
@@ -227,12 +263,14 @@ public sealed class ClientGrain(
                 $"an open referral to program {command.ProgramId} for {command.Domain} already exists");
         var program = await GrainFactory.Ref<IProgramGrain>(command.ProgramId).GetAsync(cancellationToken);
         if (program.Region != S.Region)
-            throw CareCoordinationException.Precondition("program_id", $"program {command.ProgramId} is in another region");
+            throw CareCoordinationException.Precondition("program_id",
+                $"program {command.ProgramId} is in another region");
         if (!program.Domains.Contains(command.Domain))
-            throw CareCoordinationException.Precondition("domain", $"program {command.ProgramId} does not serve {command.Domain}");
+            throw CareCoordinationException.Precondition("domain",
+                $"program {command.ProgramId} does not serve {command.Domain}");
         var id = $"{Id}.r{S.NextNumber++}";
-        S.Referrals.Add(new Referral(id, command.ProgramId, command.Domain, ReferralStatus.Sent, now, null, null, null, "",
-            program.ResponseSla, command.Actor, ReferralStatus.Unspecified, 0));
+        S.Referrals.Add(new Referral(id, command.ProgramId, command.Domain, ReferralStatus.Sent, now, null, null, null,
+            "", program.ResponseSla, command.Actor, ReferralStatus.Unspecified, 0));
         Log(now, "referral-sent", $"{id} to {command.ProgramId} for {command.Domain}", command.Actor);
         return await CompleteAsync(request, id);
     }
@@ -242,12 +280,13 @@ public sealed class ClientGrain(
         if (S.ApplyReferralUpdate(update, time.GetUtcNow())) await CommitAsync();
     }
 
-    public async Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId, string actor,
-        CancellationToken cancellationToken = default)
+    public async Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId,
+        string actor, CancellationToken cancellationToken = default)
     {
         RequireActive();
         if (teamRegion != S.Region)
-            throw CareCoordinationException.Precondition("client_id", $"client {Id} is in another region than team {teamId}");
+            throw CareCoordinationException.Precondition("client_id",
+                $"client {Id} is in another region than team {teamId}");
         if (S.TeamId == teamId && S.LeadWorkerId == leadWorkerId && S.AssignedAt is { } since)
         {
             if (S.TeamNotices.Count > 0) await CommitAsync(mutated: false);
@@ -268,8 +307,8 @@ public sealed class ClientGrain(
     }
 
     public Task<ClientSummary> GetSummaryAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(new ClientSummary(Id, S.Active, S.Gaps.Open.ToList(), S.Gaps.History.ToList(), S.Referrals.ToList(),
-            S.Goals.Count, S.Goals.Count(g => g.Status == GoalStatus.Achieved), S.Registered));
+        Task.FromResult(new ClientSummary(Id, S.Active, S.Gaps.Open.ToList(), S.Gaps.History.ToList(),
+            S.Referrals.ToList(), S.Goals.Count, S.Goals.Count(g => g.Status == GoalStatus.Achieved), S.Registered));
 
     public Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default)
     {
@@ -286,7 +325,8 @@ public sealed class ClientGrain(
         return Task.FromResult<IReadOnlyList<OpenGap>>(S.Gaps.Open.ToList());
     }
 
-    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         if (await History.FindAsync(S.Requests, request) is not null) return FindAny(gapId);
@@ -298,7 +338,8 @@ public sealed class ClientGrain(
         return gap;
     }
 
-    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         if (await History.FindAsync(S.Requests, request) is not null) return FindAny(gapId);
@@ -338,7 +379,8 @@ public sealed class ClientGrain(
         return new ClientWriteResult(resultId, View());
     }
 
-    /// <summary>A retried request: same answer, and finish any delivery the first attempt may not have completed.</summary>
+    /// <summary>A retried request: same answer, and finish any delivery the first attempt may not have
+    /// completed.</summary>
     private async Task<ClientWriteResult> ReplayAsync(RequestRecord prior)
     {
         await CommitAsync(mutated: false);
@@ -350,7 +392,8 @@ public sealed class ClientGrain(
     /// programs, alerts to feeds) and registers the next due time. If the write fails the activation is
     /// dropped, so memory never runs ahead of storage.
     /// </summary>
-    /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps moved.</param>
+    /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps
+    /// moved.</param>
     private async Task CommitAsync(bool mutated = true)
     {
         var now = time.GetUtcNow();
@@ -368,7 +411,8 @@ public sealed class ClientGrain(
         await ScheduleAsync(delivered ? changes.NextDueAt : now + GapKeeping.DeliveryRetry);
     }
 
-    private static ReferralStatus SideOfClient(Referral r) => r.Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : ReferralStatus.Sent;
+    private static ReferralStatus SideOfClient(Referral r) =>
+        r.Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : ReferralStatus.Sent;
 
     private async Task<(bool Ok, bool Changed)> DeliverReferralsAsync()
     {
@@ -385,8 +429,10 @@ public sealed class ClientGrain(
                 // call chain back in instead of deadlocking (state is written, so a nested turn sees it whole).
                 using var reentry = RequestContext.AllowCallChainReentrancy();
                 var program = GrainFactory.Ref<IProgramGrain>(r.ProgramId);
-                if (want == ReferralStatus.Cancelled) await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? time.GetUtcNow());
-                else await program.ReceiveReferralAsync(new ReferralNotice(r.ReferralId, Id, r.Domain, r.SentAt));
+                if (want == ReferralStatus.Cancelled)
+                    await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? time.GetUtcNow());
+                else
+                    await program.ReceiveReferralAsync(new ReferralNotice(r.ReferralId, Id, r.Domain, r.SentAt));
                 S.Referrals[i] = S.Referrals[i] with { ProgramKnows = want };
                 changed = true;
             }
@@ -438,7 +484,8 @@ public sealed class ClientGrain(
         if (S.Closed) throw CareCoordinationException.Precondition("client_id", $"the case of client {Id} is closed");
     }
 
-    private ClientView View() => new(Id, S.Region, S.Closed, S.RegisteredAt, S.Profile, S.Consent, S.TeamId, S.LeadWorkerId, S.Assessment,
-        S.Goals.ToList(), S.PlanReviewDue, S.Referrals.ToList(), S.Enrollments.ToList(), S.LastContactAt, S.Appointments.ToList(),
-        S.ConsecutiveMissedAppointments, S.Gaps.Open.ToList(), S.CloseReason, S.ClosedAt);
+    private ClientView View() => new(Id, S.Region, S.Closed, S.RegisteredAt, S.Profile, S.Consent, S.TeamId,
+        S.LeadWorkerId, S.Assessment, S.Goals.ToList(), S.PlanReviewDue, S.Referrals.ToList(), S.Enrollments.ToList(),
+        S.LastContactAt, S.Appointments.ToList(), S.ConsecutiveMissedAppointments, S.Gaps.Open.ToList(),
+        S.CloseReason, S.ClosedAt);
 }

@@ -40,7 +40,8 @@ public sealed class ClientState
     /// <summary>Alerts decided but not yet stored in their feed; flushed after every write and on activation.</summary>
     [Id(24)] public List<Alert> Outbox { get; set; } = [];
     [Id(25)] public long NextNumber { get; set; } = 1;
-    /// <summary>Teams left before assignment numbers existed; turned into <see cref="TeamNotices"/> on activation.</summary>
+    /// <summary>Teams left before assignment numbers existed; turned into <see cref="TeamNotices"/> on
+    /// activation.</summary>
     [Id(28)] public Dictionary<string, DateTimeOffset> PendingReleases { get; set; } = new();
     /// <summary>Numbers the client's team decisions, so teams apply joins and departures in order.</summary>
     [Id(29)] public long AssignmentVersion { get; set; }
@@ -49,8 +50,10 @@ public sealed class ClientState
     /// Teams still to be told where the client stands (joined, or left), the latest notice per team: an outbox, so
     /// a second move while the first notice is pending loses neither.
     /// </summary>
-    [Id(31)] public Dictionary<string, CareTeams.CaseloadNotice> TeamNotices { get; set; } = new(StringComparer.Ordinal);
-    /// <summary>The worker (or service) that registered the person: the one who reaches them until a team does.</summary>
+    [Id(31)] public Dictionary<string, CareTeams.CaseloadNotice> TeamNotices { get; set; } =
+        new(StringComparer.Ordinal);
+    /// <summary>The worker (or service) that registered the person: the one who reaches them until a team
+    /// does.</summary>
     [Id(32)] public string RegisteredBy { get; set; } = "";
     /// <summary>The sequence of the timeline's last line, filed or not.</summary>
     [Id(33)] public long TimelineLast { get; set; }
@@ -64,7 +67,8 @@ public sealed class ClientState
     /// </summary>
     public GapChanges ReconcileGaps(DateTimeOffset now, CareGapThresholds thresholds, GapOwner owner, string feed)
     {
-        var changes = CareGapEngine.Reconcile(Gaps, ClientGapRules.Candidates(this, thresholds), now, thresholds, owner.Prefix, feed);
+        var changes = CareGapEngine.Reconcile(Gaps, ClientGapRules.Candidates(this, thresholds), now, thresholds,
+            owner.Prefix, feed);
         GapKeeping.RecordChanges(changes, Gaps, owner, Region, now, Outbox);
         // After a team change, gaps still open follow the client to the new team's feed.
         GapKeeping.MoveOpenGaps(Gaps, feed, owner, Region, now, "system", Outbox);
@@ -97,8 +101,9 @@ public sealed class ClientState
     }
 
     /// <summary>
-    /// A line of the timeline, numbered after the last. Lines wait in the state until filed (<see cref="GrainHistory"/>);
-    /// the bound only matters while the history store is down for long, when the latest lines are kept.
+    /// A line of the timeline, numbered after the last. Lines wait in the state until filed
+    /// (<see cref="GrainHistory"/>); the bound only matters while the history store is down for long, when the latest
+    /// lines are kept.
     /// </summary>
     public void Log(DateTimeOffset at, string kind, string detail, string actor)
     {
@@ -170,9 +175,11 @@ public sealed record Referral(
     [property: Id(12)] long ProgramVersion)
 {
     /// <summary>The referral still stands for its domain: nobody has said no and it has not ended.</summary>
-    public bool Open => Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted or ReferralStatus.Enrolled;
+    public bool Open => Status is ReferralStatus.Sent or ReferralStatus.Accepted or ReferralStatus.Waitlisted
+        or ReferralStatus.Enrolled;
 
-    /// <summary>The referral after the program's answer. A closed case keeps its referrals cancelled: the program heard that from us.</summary>
+    /// <summary>The referral after the program's answer. A closed case keeps its referrals cancelled: the program heard
+    /// that from us.</summary>
     public Referral WithProgramAnswer(ReferralUpdate update)
     {
         var status = Status == ReferralStatus.Cancelled ? ReferralStatus.Cancelled : update.Status;

@@ -31,7 +31,10 @@ public sealed record TeamAccessFacts(
 }
 
 [GenerateSerializer, Alias("cc.team-member-fact")]
-public sealed record TeamMemberFact([property: Id(0)] string WorkerId, [property: Id(1)] WorkerRole Role, [property: Id(2)] string Organisation);
+public sealed record TeamMemberFact(
+    [property: Id(0)] string WorkerId,
+    [property: Id(1)] WorkerRole Role,
+    [property: Id(2)] string Organisation);
 
 [GenerateSerializer, Alias("cc.program-access")]
 public sealed record ProgramAccessFacts(

@@ -26,8 +26,12 @@ public sealed class CareCoordinationException : Exception
     [Id(0)] public ErrorKind Kind { get; init; }
     [Id(1)] public string Field { get; init; }
 
-    public static CareCoordinationException Invalid(string field, string message) => new(ErrorKind.InvalidArgument, field, message);
-    public static CareCoordinationException NotFound(string field, string message) => new(ErrorKind.NotFound, field, message);
-    public static CareCoordinationException Exists(string field, string message) => new(ErrorKind.AlreadyExists, field, message);
-    public static CareCoordinationException Precondition(string field, string message) => new(ErrorKind.FailedPrecondition, field, message);
+    public static CareCoordinationException Invalid(string field, string message) =>
+        new(ErrorKind.InvalidArgument, field, message);
+    public static CareCoordinationException NotFound(string field, string message) =>
+        new(ErrorKind.NotFound, field, message);
+    public static CareCoordinationException Exists(string field, string message) =>
+        new(ErrorKind.AlreadyExists, field, message);
+    public static CareCoordinationException Precondition(string field, string message) =>
+        new(ErrorKind.FailedPrecondition, field, message);
 }

@@ -14,12 +14,14 @@ public interface IHistoryStore
     /// Files entries, all or none. Filing again entries the log holds (a retry after a crash, with the same entries
     /// from the same state) leaves one copy of each.
     /// </summary>
-    Task PutAsync(string owner, string log, IReadOnlyList<HistoryEntry> entries, CancellationToken cancellationToken = default);
+    Task PutAsync(string owner, string log, IReadOnlyList<HistoryEntry> entries,
+        CancellationToken cancellationToken = default);
 
     /// <summary>The entry with this key, or null.</summary>
     Task<byte[]?> GetAsync(string owner, string log, string key, CancellationToken cancellationToken = default);
 
-    /// <summary>Up to <paramref name="max"/> entries with a key after <paramref name="afterKey"/> (ordinal order).</summary>
+    /// <summary>Up to <paramref name="max"/> entries with a key after <paramref name="afterKey"/> (ordinal
+    /// order).</summary>
     Task<IReadOnlyList<HistoryEntry>> ReadAsync(string owner, string log, string afterKey, int max,
         CancellationToken cancellationToken = default);
 }
@@ -70,8 +72,10 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
     {
         var lines = timeline?.Count ?? 0;
         if (log.Entries.Count < FileAt && lines < FileAt) return;
-        var requests = log.Order.Select(id => new HistoryEntry(id, serializer.SerializeToArray(log.Entries[id]))).ToList();
-        var entries = timeline?.Select(e => new HistoryEntry(Key(e.Sequence), serializer.SerializeToArray(e))).ToList() ?? [];
+        var requests = log.Order
+            .Select(id => new HistoryEntry(id, serializer.SerializeToArray(log.Entries[id]))).ToList();
+        var entries = timeline?.Select(e => new HistoryEntry(Key(e.Sequence), serializer.SerializeToArray(e))).ToList()
+            ?? [];
         var filedLast = timeline is { Count: > 0 } ? timeline[^1].Sequence : 0;
         try
         {
@@ -104,7 +108,8 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
         var page = new List<T>(pageSize);
         if (afterSequence < filedUpTo)
         {
-            var filed = await StateWrites.GuardAsync(() => store.ReadAsync(owner, Timeline, Key(afterSequence), pageSize));
+            var filed = await StateWrites.GuardAsync(() =>
+                store.ReadAsync(owner, Timeline, Key(afterSequence), pageSize));
             page.AddRange(filed.Select(e => serializer.Deserialize<T>(e.Payload)!).Where(e => e.Sequence <= filedUpTo));
         }
         var after = page.Count > 0 ? page[^1].Sequence : afterSequence;
@@ -112,20 +117,24 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
         return (page, page.Count > 0 && page[^1].Sequence < last);
     }
 
-    /// <summary>An entry of a log filed by key (a referral, a directory's member), or null if the log does not hold it.</summary>
+    /// <summary>An entry of a log filed by key (a referral, a directory's member), or null if the log does not hold
+    /// it.</summary>
     public async Task<T?> FindFiledAsync<T>(string log, string key) where T : class =>
-        await StateWrites.GuardAsync(() => store.GetAsync(owner, log, key)) is { } bytes ? serializer.Deserialize<T>(bytes) : null;
+        await StateWrites.GuardAsync(() => store.GetAsync(owner, log, key)) is { } bytes
+            ? serializer.Deserialize<T>(bytes) : null;
 
     /// <summary>Whether a directory log holds this key.</summary>
     public async Task<bool> ContainsAsync(string log, string key) =>
         await StateWrites.GuardAsync(() => store.GetAsync(owner, log, key)) is not null;
 
-    /// <summary>Files entries by key; false (and nothing to do but try again later) if the store did not take them.</summary>
+    /// <summary>Files entries by key; false (and nothing to do but try again later) if the store did not take
+    /// them.</summary>
     public async Task<bool> TryFileAsync<T>(string log, IEnumerable<(string Key, T Value)> entries)
     {
         try
         {
-            await store.PutAsync(owner, log, entries.Select(e => new HistoryEntry(e.Key, serializer.SerializeToArray(e.Value))).ToList());
+            await store.PutAsync(owner, log,
+                entries.Select(e => new HistoryEntry(e.Key, serializer.SerializeToArray(e.Value))).ToList());
             return true;
         }
         catch (Exception)
@@ -134,13 +143,16 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
         }
     }
 
-    /// <summary>Keys of a log in ordinal order after <paramref name="afterKey"/>, at most <paramref name="max"/>.</summary>
+    /// <summary>Keys of a log in ordinal order after <paramref name="afterKey"/>, at most
+    /// <paramref name="max"/>.</summary>
     public async Task<IReadOnlyList<string>> ReadKeysAsync(string log, string afterKey, int max) =>
         (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max))).Select(e => e.Key).ToList();
 
-    /// <summary>Entries of a log in key order after <paramref name="afterKey"/>, at most <paramref name="max"/>.</summary>
+    /// <summary>Entries of a log in key order after <paramref name="afterKey"/>, at most
+    /// <paramref name="max"/>.</summary>
     public async Task<IReadOnlyList<T>> ReadFiledAsync<T>(string log, string afterKey, int max) =>
-        (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max))).Select(e => serializer.Deserialize<T>(e.Payload)!).ToList();
+        (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max)))
+            .Select(e => serializer.Deserialize<T>(e.Payload)!).ToList();
 
     private static string Key(long sequence) => sequence.ToString("D19");
 }

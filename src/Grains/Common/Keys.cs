@@ -16,6 +16,7 @@ public static partial class Keys
         if (string.IsNullOrEmpty(key)) throw CareCoordinationException.Invalid(field, $"{field} is required");
         if (!IsValid(key))
             throw CareCoordinationException.Invalid(field,
-                $"{field} must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit");
+                $"{field} must be 1-64 characters of letters, digits, '.', '_' or '-', "
+                    + "starting with a letter or digit");
     }
 }

@@ -14,10 +14,12 @@ public sealed class RequestLog
 
     [Id(0)] public Dictionary<string, RequestRecord> Entries { get; set; } = new();
     [Id(1)] public Queue<string> Order { get; set; } = new();
-    /// <summary>How many records have been filed in the history store: none means there is nothing to look up there.</summary>
+    /// <summary>How many records have been filed in the history store: none means there is nothing to look up
+    /// there.</summary>
     [Id(2)] public long Filed { get; set; }
 
-    /// <summary>The earlier outcome of this request, or null if it is new. Same id with other content is refused.</summary>
+    /// <summary>The earlier outcome of this request, or null if it is new. Same id with other content is
+    /// refused.</summary>
     public RequestRecord? Find(WriteRequest request)
     {
         if (!Entries.TryGetValue(request.RequestId, out var record)) return null;
@@ -29,7 +31,8 @@ public sealed class RequestLog
     {
         if (record.Fingerprint != request.Fingerprint)
             throw CareCoordinationException.Invalid("request_id",
-                $"request_id '{request.RequestId}' was already used for a different request; use a new request_id for a new write");
+                $"request_id '{request.RequestId}' was already used for a different request; "
+                    + "use a new request_id for a new write");
     }
 
     public void Remember(WriteRequest request, string resultId, DateTimeOffset? at = null)
@@ -53,5 +56,6 @@ public sealed record RequestRecord(
 public sealed record WriteRequest([property: Id(0)] string RequestId, [property: Id(1)] string Fingerprint)
 {
     public static WriteRequest Of(string requestId, string content) =>
-        new(requestId, Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)))[..32]);
+        new(requestId, Convert.ToHexString(
+            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)))[..32]);
 }

@@ -8,7 +8,8 @@ namespace CareCoordination.Common;
 /// SQLite) do not always survive Orleans serialization, and their messages may quote the data being written.
 /// </summary>
 [GenerateSerializer, Alias("cc.storage-unavailable")]
-public sealed class StorageUnavailableException(string cause) : Exception($"storage unavailable ({cause}); retry with the same request_id")
+public sealed class StorageUnavailableException(string cause)
+    : Exception($"storage unavailable ({cause}); retry with the same request_id")
 {
     [Id(0)] public string Cause { get; init; } = cause;
 }
@@ -17,7 +18,8 @@ public static class StateWrites
 {
     /// <summary>
     /// Writes grain state. If the write fails the activation is dropped, so memory never runs ahead of storage
-    /// (the next call reloads what was really stored), and the failure surfaces as <see cref="StorageUnavailableException"/>.
+    /// (the next call reloads what was really stored), and the failure surfaces as
+    /// <see cref="StorageUnavailableException"/>.
     /// </summary>
     public static async Task WriteOrDeactivateAsync<T>(this IPersistentState<T> state, Action deactivate)
     {
@@ -33,7 +35,8 @@ public static class StateWrites
         }
     }
 
-    /// <summary>Runs a storage operation, turning a driver failure into <see cref="StorageUnavailableException"/>.</summary>
+    /// <summary>Runs a storage operation, turning a driver failure into
+    /// <see cref="StorageUnavailableException"/>.</summary>
     public static Task GuardAsync(Func<Task> operation) => GuardAsync(async () => { await operation(); return true; });
 
     /// <inheritdoc cref="GuardAsync(Func{Task})"/>

@@ -12,7 +12,8 @@ namespace CareCoordination.Programs;
 public interface IProgramGrain : ICareGapOwner
 {
     [Alias("Register")]
-    Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default);
+    Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command,
+        CancellationToken cancellationToken = default);
 
     /// <summary>The program; NOT_FOUND if it was never registered.</summary>
     [Alias("Get")]
@@ -27,25 +28,30 @@ public interface IProgramGrain : ICareGapOwner
     Task WithdrawReferralAsync(string referralId, DateTimeOffset at);
 
     [Alias("Respond")]
-    Task<ProgramReferral> RespondAsync(WriteRequest request, string referralId, bool accept, string reasonCode, string actor, CancellationToken cancellationToken = default);
+    Task<ProgramReferral> RespondAsync(WriteRequest request, string referralId, bool accept, string reasonCode,
+        string actor, CancellationToken cancellationToken = default);
 
     /// <summary>Enrolls an accepted referral, or puts it on the waitlist when the program is full.</summary>
     [Alias("Enroll")]
-    Task<ProgramReferral> EnrollAsync(WriteRequest request, string referralId, string actor, CancellationToken cancellationToken = default);
+    Task<ProgramReferral> EnrollAsync(WriteRequest request, string referralId, string actor,
+        CancellationToken cancellationToken = default);
 
     [Alias("Report")]
     Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Every referral the program received, in progress or ended, in referral-id order after <paramref name="after"/>.</summary>
+    /// <summary>Every referral the program received, in progress or ended, in referral-id order after
+    /// <paramref name="after"/>.</summary>
     [Alias("ListReferrals")]
     Task<ReferralPage> ListReferralsAsync(string? after, int max, CancellationToken cancellationToken = default);
 
-    /// <summary>Region and coordinators, for the gateway's access policy; <see cref="ProgramAccessFacts.None"/> if unknown.</summary>
+    /// <summary>Region and coordinators, for the gateway's access policy; <see cref="ProgramAccessFacts.None"/> if
+    /// unknown.</summary>
     [Alias("AccessFacts")]
     Task<ProgramAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
 
     [Alias("Discharge")]
-    Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor, CancellationToken cancellationToken = default);
+    Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor,
+        CancellationToken cancellationToken = default);
 }
 
 [GrainType("program")]
@@ -59,7 +65,8 @@ public sealed class ProgramGrain(
     private const string ReferralLog = "referrals";
     private DueRegistration? _due;
     private GrainHistory? _history;
-    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "program/" + this.GetPrimaryKeyString());
+    private GrainHistory History =>
+        _history ??= new GrainHistory(historyStore, serializer, "program/" + this.GetPrimaryKeyString());
     private ProgramState S => program.State;
     private GapOwner Owner => new(GapOwnerKind.Program, this.GetPrimaryKeyString());
 
@@ -71,15 +78,20 @@ public sealed class ProgramGrain(
     }
 
     public Task<ProgramAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default) =>
-        Task.FromResult(S.Registered ? new ProgramAccessFacts(true, S.Region, S.Coordinators.ToList()) : ProgramAccessFacts.None);
+        Task.FromResult(S.Registered
+            ? new ProgramAccessFacts(true, S.Region, S.Coordinators.ToList())
+            : ProgramAccessFacts.None);
 
-    public async Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command, CancellationToken cancellationToken = default)
+    public async Task<ProgramView> RegisterAsync(WriteRequest request, RegisterProgram command,
+        CancellationToken cancellationToken = default)
     {
         if (await History.FindAsync(S.Requests, request) is null)
         {
             if (S.Registered)
-                throw CareCoordinationException.Exists("program_id", $"program {this.GetPrimaryKeyString()} is already registered");
-            await GrainFactory.Ref<IRegionGrain>(command.Region).AddAsync(RegionMember.Program, this.GetPrimaryKeyString());
+                throw CareCoordinationException.Exists("program_id",
+                    $"program {this.GetPrimaryKeyString()} is already registered");
+            await GrainFactory.Ref<IRegionGrain>(command.Region)
+                .AddAsync(RegionMember.Program, this.GetPrimaryKeyString());
             S.ProgramId = this.GetPrimaryKeyString();
             S.Region = command.Region;
             S.Registered = true;
@@ -108,31 +120,45 @@ public sealed class ProgramGrain(
     {
         RequireRegistered();
         // A late re-delivery of a referral that has since ended and been filed must not bring it back.
-        if (S.Referrals.ContainsKey(notice.ReferralId) || (S.Filed.Sent > 0 && await History.ContainsAsync(ReferralLog, notice.ReferralId)))
+        if (S.Referrals.ContainsKey(notice.ReferralId)
+            || (S.Filed.Sent > 0 && await History.ContainsAsync(ReferralLog, notice.ReferralId)))
             return;
-        S.Referrals[notice.ReferralId] = new ProgramReferral(notice.ReferralId, notice.ClientId, notice.Domain, ReferralStatus.Sent,
-            time.GetUtcNow(), null, null, null, null, "", 0, 0, notice.SentAt);
+        S.Referrals[notice.ReferralId] = new ProgramReferral(notice.ReferralId, notice.ClientId, notice.Domain,
+            ReferralStatus.Sent, time.GetUtcNow(), null, null, null, null, "", 0, 0, notice.SentAt);
         await CommitAsync();
     }
 
     public async Task WithdrawReferralAsync(string referralId, DateTimeOffset at)
     {
-        if (!S.Referrals.TryGetValue(referralId, out var r) || r.Status is ReferralStatus.Cancelled or ReferralStatus.Completed or ReferralStatus.Declined) return;
+        if (!S.Referrals.TryGetValue(referralId, out var r)
+            || r.Status is ReferralStatus.Cancelled or ReferralStatus.Completed or ReferralStatus.Declined)
+            return;
         // The client initiated this: it already knows, so the version it knows moves along too.
-        S.Referrals[referralId] = r with { Status = ReferralStatus.Cancelled, EndedAt = at, Version = r.Version + 1, ClientKnowsVersion = r.Version + 1 };
+        S.Referrals[referralId] = r with
+        {
+            Status = ReferralStatus.Cancelled, EndedAt = at, Version = r.Version + 1, ClientKnowsVersion = r.Version + 1
+        };
         await CommitAsync();
     }
 
-    public Task<ProgramReferral> RespondAsync(WriteRequest request, string referralId, bool accept, string reasonCode, string actor, CancellationToken cancellationToken = default) =>
+    public Task<ProgramReferral> RespondAsync(WriteRequest request, string referralId, bool accept, string reasonCode,
+        string actor, CancellationToken cancellationToken = default) =>
         ChangeReferralAsync(request, referralId, (r, now) =>
         {
             if (r.Status != ReferralStatus.Sent)
-                throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} was already answered ({r.Status})");
+                throw CareCoordinationException.Precondition("referral_id",
+                    $"referral {referralId} was already answered ({r.Status})");
             CareTelemetry.ReferralAnswered(accept, now - r.ReceivedAt);
-            return r with { Status = accept ? ReferralStatus.Accepted : ReferralStatus.Declined, RespondedAt = now, ReasonCode = reasonCode };
+            return r with
+            {
+                Status = accept ? ReferralStatus.Accepted : ReferralStatus.Declined,
+                RespondedAt = now,
+                ReasonCode = reasonCode
+            };
         });
 
-    public Task<ProgramReferral> EnrollAsync(WriteRequest request, string referralId, string actor, CancellationToken cancellationToken = default) =>
+    public Task<ProgramReferral> EnrollAsync(WriteRequest request, string referralId, string actor,
+        CancellationToken cancellationToken = default) =>
         ChangeReferralAsync(request, referralId, (r, now) =>
         {
             if (r.Status is not (ReferralStatus.Accepted or ReferralStatus.Waitlisted))
@@ -146,11 +172,13 @@ public sealed class ProgramGrain(
             return r with { Status = ReferralStatus.Enrolled, EnrolledAt = now };
         });
 
-    public Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor, CancellationToken cancellationToken = default) =>
+    public Task<ProgramReferral> DischargeAsync(WriteRequest request, string referralId, string outcome, string actor,
+        CancellationToken cancellationToken = default) =>
         ChangeReferralAsync(request, referralId, (r, now) =>
         {
             if (r.Status != ReferralStatus.Enrolled)
-                throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} is {r.Status}; only an enrolled person can be discharged");
+                throw CareCoordinationException.Precondition("referral_id",
+                    $"referral {referralId} is {r.Status}; only an enrolled person can be discharged");
             return r with { Status = ReferralStatus.Completed, EndedAt = now, ReasonCode = outcome };
         });
 
@@ -158,18 +186,24 @@ public sealed class ProgramGrain(
     {
         RequireRegistered();
         return Task.FromResult(new Reports.ProgramReport(S.ProgramId, S.Capacity, S.Enrolled, S.Waitlist.Count(),
-            Reports.ReportMath.Funnel(S.Referrals.Values, S.Filed), Reports.ReportMath.Gaps(S.Gaps.Open, S.Gaps.History, time.GetUtcNow())));
+            Reports.ReportMath.Funnel(S.Referrals.Values, S.Filed),
+            Reports.ReportMath.Gaps(S.Gaps.Open, S.Gaps.History, time.GetUtcNow())));
     }
 
-    public async Task<ReferralPage> ListReferralsAsync(string? after, int max, CancellationToken cancellationToken = default)
+    public async Task<ReferralPage> ListReferralsAsync(string? after, int max,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         bool After(string id) => string.IsNullOrEmpty(after) || string.CompareOrdinal(id, after) > 0;
         // The first max + 1 of the filed and of the state's, merged by id: the first max + 1 of all (a referral filed
         // and still in the state after a crash is the same referral, ended, and counts once).
-        var filed = S.Filed.Sent > 0 ? await History.ReadFiledAsync<ProgramReferral>(ReferralLog, after ?? "", max + 1) : [];
-        var page = S.Referrals.Values.Where(r => After(r.ReferralId)).OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1)
-            .Concat(filed).DistinctBy(r => r.ReferralId).OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1).ToList();
+        var filed = S.Filed.Sent > 0
+            ? await History.ReadFiledAsync<ProgramReferral>(ReferralLog, after ?? "", max + 1)
+            : [];
+        var page = S.Referrals.Values.Where(r => After(r.ReferralId))
+            .OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1)
+            .Concat(filed).DistinctBy(r => r.ReferralId)
+            .OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1).ToList();
         return new ReferralPage(page.Take(max).ToList(), page.Count > max ? page[max - 1].ReferralId : null);
     }
 
@@ -179,7 +213,8 @@ public sealed class ProgramGrain(
         return Task.FromResult<IReadOnlyList<OpenGap>>(S.Gaps.Open.ToList());
     }
 
-    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         if (await History.FindAsync(S.Requests, request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
@@ -191,7 +226,8 @@ public sealed class ProgramGrain(
         return gap;
     }
 
-    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor, CancellationToken cancellationToken = default)
+    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor,
+        CancellationToken cancellationToken = default)
     {
         RequireRegistered();
         if (await History.FindAsync(S.Requests, request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
@@ -210,18 +246,23 @@ public sealed class ProgramGrain(
         await CommitAsync(mutated: false);
     }
 
-    private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId, Func<ProgramReferral, DateTimeOffset, ProgramReferral> change)
+    private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId,
+        Func<ProgramReferral, DateTimeOffset, ProgramReferral> change)
     {
         RequireRegistered();
         var isNew = await History.FindAsync(S.Requests, request) is null;
         if (!S.Referrals.TryGetValue(referralId, out var current))
         {
-            var filed = S.Filed.Sent > 0 ? await History.FindFiledAsync<ProgramReferral>(ReferralLog, referralId) : null;
+            var filed = S.Filed.Sent > 0
+                ? await History.FindFiledAsync<ProgramReferral>(ReferralLog, referralId)
+                : null;
             if (filed is null)
-                throw CareCoordinationException.NotFound("referral_id", $"referral {referralId} was not received by program {S.ProgramId}");
+                throw CareCoordinationException.NotFound("referral_id",
+                    $"referral {referralId} was not received by program {S.ProgramId}");
             // A retry of the write that ended it answers as the first time; anything else finds it ended.
             return isNew
-                ? throw CareCoordinationException.Precondition("referral_id", $"referral {referralId} has ended ({filed.Status})")
+                ? throw CareCoordinationException.Precondition("referral_id",
+                    $"referral {referralId} has ended ({filed.Status})")
                 : filed;
         }
         if (isNew)
@@ -239,8 +280,10 @@ public sealed class ProgramGrain(
 
     private string Feed => AlertFeeds.Program(this.GetPrimaryKeyString());
 
-    /// <summary>Re-evaluates gaps, persists, then delivers to clients and feeds. On a failed write the activation is dropped so memory never runs ahead of storage.</summary>
-    /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps moved.</param>
+    /// <summary>Re-evaluates gaps, persists, then delivers to clients and feeds. On a failed write the activation is
+    /// dropped so memory never runs ahead of storage.</summary>
+    /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps
+    /// moved.</param>
     private async Task CommitAsync(bool mutated = true)
     {
         var now = time.GetUtcNow();
@@ -255,8 +298,10 @@ public sealed class ProgramGrain(
         await program.WriteOrDeactivateAsync(DeactivateOnIdle);
         await History.FileAsync(S.Requests);
         // Ended referrals the client knows the end of leave the state once enough have gathered.
-        var ended = S.Referrals.Values.Where(r => ReferralTally.Ended(r.Status) && r.ClientKnowsVersion >= r.Version).ToList();
-        if (ended.Count >= GrainHistory.FileAt && await History.TryFileAsync(ReferralLog, ended.Select(r => (r.ReferralId, r))))
+        var ended = S.Referrals.Values
+            .Where(r => ReferralTally.Ended(r.Status) && r.ClientKnowsVersion >= r.Version).ToList();
+        if (ended.Count >= GrainHistory.FileAt
+            && await History.TryFileAsync(ReferralLog, ended.Select(r => (r.ReferralId, r))))
             foreach (var r in ended)
             {
                 // Dropped from the state written next, counted in its tally; a crash before that files them again.
@@ -277,7 +322,9 @@ public sealed class ProgramGrain(
                 // The client may be delivering a referral to this program and wait on it: let that chain back in.
                 using var reentry = RequestContext.AllowCallChainReentrancy();
                 await GrainFactory.Ref<IClientGrain>(r.ClientId)
-                    .ApplyReferralUpdateAsync(new ReferralUpdate(r.ReferralId, r.Status, r.EndedAt ?? r.EnrolledAt ?? r.WaitlistedAt ?? r.RespondedAt ?? r.ReceivedAt, r.ReasonCode, r.Version));
+                    .ApplyReferralUpdateAsync(new ReferralUpdate(r.ReferralId, r.Status,
+                        r.EndedAt ?? r.EnrolledAt ?? r.WaitlistedAt ?? r.RespondedAt ?? r.ReceivedAt,
+                        r.ReasonCode, r.Version));
                 // A nested turn (the client calling back) may have delivered and filed it meanwhile.
                 if (S.Referrals.TryGetValue(r.ReferralId, out var now) && now.ClientKnowsVersion < r.Version)
                     S.Referrals[r.ReferralId] = now with { ClientKnowsVersion = r.Version };
@@ -297,9 +344,12 @@ public sealed class ProgramGrain(
 
     private void RequireRegistered()
     {
-        if (!S.Registered) throw CareCoordinationException.NotFound("program_id", $"program {this.GetPrimaryKeyString()} does not exist");
+        if (!S.Registered)
+            throw CareCoordinationException.NotFound("program_id",
+                $"program {this.GetPrimaryKeyString()} does not exist");
     }
 
-    private ProgramView View() => new(S.ProgramId, S.Region, S.Name, S.Kind, S.Domains, S.Capacity, S.Enrolled, S.ResponseSla,
-        S.Coordinators, S.Eligibility, S.Provider, S.Referrals.Values.OrderBy(r => r.ReceivedAt).ToList(), S.Gaps.Open.ToList());
+    private ProgramView View() => new(S.ProgramId, S.Region, S.Name, S.Kind, S.Domains, S.Capacity, S.Enrolled,
+        S.ResponseSla, S.Coordinators, S.Eligibility, S.Provider,
+        S.Referrals.Values.OrderBy(r => r.ReceivedAt).ToList(), S.Gaps.Open.ToList());
 }

@@ -32,10 +32,12 @@ public sealed class ProgramState
 
     public int Enrolled => Referrals.Values.Count(r => r.Status == ReferralStatus.Enrolled);
 
-    /// <summary>The pure part of every commit: runs the program's care-gap rules and announces the changes in the outbox.</summary>
+    /// <summary>The pure part of every commit: runs the program's care-gap rules and announces the changes in the
+    /// outbox.</summary>
     public GapChanges ReconcileGaps(DateTimeOffset now, CareGapThresholds thresholds, GapOwner owner, string feed)
     {
-        var changes = CareGapEngine.Reconcile(Gaps, ProgramGapRules.Candidates(this, thresholds), now, thresholds, owner.Prefix, feed);
+        var changes = CareGapEngine.Reconcile(Gaps, ProgramGapRules.Candidates(this, thresholds), now, thresholds,
+            owner.Prefix, feed);
         GapKeeping.RecordChanges(changes, Gaps, owner, Region, now, Outbox);
         return changes;
     }
@@ -76,7 +78,9 @@ public sealed class ReferralTally
 }
 
 [GenerateSerializer, Alias("cc.referral-page")]
-public sealed record ReferralPage([property: Id(0)] IReadOnlyList<ProgramReferral> Referrals, [property: Id(1)] string? NextAfter);
+public sealed record ReferralPage(
+    [property: Id(0)] IReadOnlyList<ProgramReferral> Referrals,
+    [property: Id(1)] string? NextAfter);
 
 /// <summary>A referral as the program sees it. The program is the authority on its answer.</summary>
 [GenerateSerializer, Alias("cc.program-referral")]
@@ -149,8 +153,9 @@ public static class ProgramGapRules
         if (!p.Registered || !p.Full) yield break;
         var oldest = p.Waitlist.FirstOrDefault();
         if (oldest?.WaitlistedAt is not { } since) yield break;
-        yield return new GapCandidate(CareGapRule.ProgramWaitlistStalled, "waitlist", since + t.ProgramWaitlistStalled, null,
-            GapSeverity.Warning,
-            $"Free a place or find an alternative: program is full and referral {oldest.ReferralId} has waited over {t.ProgramWaitlistStalled.TotalDays:0} days");
+        yield return new GapCandidate(CareGapRule.ProgramWaitlistStalled, "waitlist", since + t.ProgramWaitlistStalled,
+            null, GapSeverity.Warning,
+            $"Free a place or find an alternative: program is full and referral {oldest.ReferralId} has waited over "
+                + $"{t.ProgramWaitlistStalled.TotalDays:0} days");
     }
 }

@@ -11,17 +11,23 @@ public enum RegionMember
 }
 
 [GenerateSerializer, Alias("cc.region-page")]
-public sealed record RegionPage([property: Id(0)] IReadOnlyList<string> Ids, [property: Id(1)] string? NextAfter, [property: Id(2)] int Total);
+public sealed record RegionPage(
+    [property: Id(0)] IReadOnlyList<string> Ids,
+    [property: Id(1)] string? NextAfter,
+    [property: Id(2)] int Total);
 
-/// <summary>The directory of a region: which clients, teams and programs it has, for listing and region reports.</summary>
+/// <summary>The directory of a region: which clients, teams and programs it has, for listing and region
+/// reports.</summary>
 [Alias("cc.IRegionGrain")]
 public interface IRegionGrain : IGrainWithStringKey
 {
     [Alias("Add")] Task AddAsync(RegionMember kind, string id);
     /// <summary>Region-wide figures, summed from the reports of its teams and programs.</summary>
     [Alias("Report")] Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default);
-    /// <summary>Ids of one kind in order, after <paramref name="after"/> (exclusive), at most <paramref name="max"/>.</summary>
-    [Alias("List")] Task<RegionPage> ListAsync(RegionMember kind, string? after, int max, CancellationToken cancellationToken = default);
+    /// <summary>Ids of one kind in order, after <paramref name="after"/> (exclusive), at most
+    /// <paramref name="max"/>.</summary>
+    [Alias("List")] Task<RegionPage> ListAsync(RegionMember kind, string? after, int max,
+        CancellationToken cancellationToken = default);
 }
 
 [GenerateSerializer, Alias("cc.region-state")]
@@ -49,7 +55,8 @@ public sealed class RegionGrain(
     private const string ClientLog = "clients";
     private static readonly byte[] Member = [1];
     private GrainHistory? _history;
-    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "region/" + this.GetPrimaryKeyString());
+    private GrainHistory History =>
+        _history ??= new GrainHistory(historyStore, serializer, "region/" + this.GetPrimaryKeyString());
     private RegionState S => region.State;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -72,7 +79,8 @@ public sealed class RegionGrain(
             return;
         }
         await region.WriteOrDeactivateAsync(DeactivateOnIdle);
-        if (S.Clients.Count >= GrainHistory.FileAt && await History.TryFileAsync(ClientLog, S.Clients.Select(c => (c, Member))))
+        if (S.Clients.Count >= GrainHistory.FileAt
+            && await History.TryFileAsync(ClientLog, S.Clients.Select(c => (c, Member))))
         {
             // Dropped from the state written next; a crash before that files them again, to no effect.
             S.FiledClients += S.Clients.Count;
@@ -80,7 +88,8 @@ public sealed class RegionGrain(
         }
     }
 
-    public async Task<RegionPage> ListAsync(RegionMember kind, string? after, int max, CancellationToken cancellationToken = default)
+    public async Task<RegionPage> ListAsync(RegionMember kind, string? after, int max,
+        CancellationToken cancellationToken = default)
     {
         bool After(string x) => string.IsNullOrEmpty(after) || string.CompareOrdinal(x, after) > 0;
         if (kind != RegionMember.Client)
@@ -92,14 +101,19 @@ public sealed class RegionGrain(
         // The first max + 1 of the filed and of the unfiled, merged: the first max + 1 of all (a client filed and
         // still in the state after a crash counts once).
         var filed = S.FiledClients > 0 ? await History.ReadKeysAsync(ClientLog, after ?? "", max + 1) : [];
-        var page = filed.Concat(S.Clients.Where(After).Take(max + 1)).Distinct().Order(StringComparer.Ordinal).Take(max + 1).ToList();
+        var page = filed.Concat(S.Clients.Where(After).Take(max + 1))
+            .Distinct().Order(StringComparer.Ordinal).Take(max + 1).ToList();
         return new RegionPage(page.Take(max).ToList(), page.Count > max ? page[max - 1] : null, S.ClientCount);
     }
 
     public async Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
-        var teams = (await Task.WhenAll(region.State.Teams.Select(t => Existing(GrainFactory.Ref<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken))))).OfType<Reports.TeamReport>().ToList();
-        var programs = (await Task.WhenAll(region.State.Programs.Select(p => Existing(GrainFactory.Ref<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken))))).OfType<Reports.ProgramReport>().ToList();
+        var teams = (await Task.WhenAll(region.State.Teams.Select(t =>
+                Existing(GrainFactory.Ref<CareTeams.ICareTeamGrain>(t).GetReportAsync(cancellationToken)))))
+            .OfType<Reports.TeamReport>().ToList();
+        var programs = (await Task.WhenAll(region.State.Programs.Select(p =>
+                Existing(GrainFactory.Ref<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken)))))
+            .OfType<Reports.ProgramReport>().ToList();
         return new Reports.RegionReport(this.GetPrimaryKeyString(), S.ClientCount, teams.Count, programs.Count,
             teams.Sum(t => t.ActiveClients),
             Reports.ReportMath.Merge(teams.Select(t => t.Gaps).Concat(programs.Select(p => p.Gaps))),
@@ -108,7 +122,8 @@ public sealed class RegionGrain(
             programs.Sum(p => p.Capacity), programs.Sum(p => p.Enrolled), programs.Sum(p => p.Waitlisted));
     }
 
-    /// <summary>A registration that failed after entering the directory leaves an id with nothing behind it: skip it.</summary>
+    /// <summary>A registration that failed after entering the directory leaves an id with nothing behind it: skip
+    /// it.</summary>
     private static async Task<T?> Existing<T>(Task<T> report) where T : class
     {
         try { return await report; }

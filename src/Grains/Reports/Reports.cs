@@ -84,16 +84,22 @@ public static class ReportMath
     }
 
     public static string AgeBucket(TimeSpan age) =>
-        age < TimeSpan.FromDays(1) ? "under-1d" : age < TimeSpan.FromDays(7) ? "1-7d" : age < TimeSpan.FromDays(30) ? "7-30d" : "over-30d";
+        age < TimeSpan.FromDays(1) ? "under-1d"
+            : age < TimeSpan.FromDays(7) ? "1-7d"
+            : age < TimeSpan.FromDays(30) ? "7-30d"
+            : "over-30d";
 
-    public static ReferralFunnel Funnel(IEnumerable<(ReferralStatus Status, DateTimeOffset SentAt, DateTimeOffset? RespondedAt)> referrals)
+    public static ReferralFunnel Funnel(
+        IEnumerable<(ReferralStatus Status, DateTimeOffset SentAt, DateTimeOffset? RespondedAt)> referrals)
     {
         var list = referrals.ToList();
-        var responses = list.Where(r => r.RespondedAt is not null).Select(r => (r.RespondedAt!.Value - r.SentAt).TotalHours).ToList();
+        var responses = list.Where(r => r.RespondedAt is not null)
+            .Select(r => (r.RespondedAt!.Value - r.SentAt).TotalHours).ToList();
         int Count(params ReferralStatus[] s) => list.Count(r => s.Contains(r.Status));
         // A funnel counts how far each referral got: an enrolled referral was also accepted.
         return new ReferralFunnel(list.Count,
-            Count(ReferralStatus.Accepted, ReferralStatus.Waitlisted, ReferralStatus.Enrolled, ReferralStatus.Completed),
+            Count(ReferralStatus.Accepted, ReferralStatus.Waitlisted, ReferralStatus.Enrolled,
+                ReferralStatus.Completed),
             Count(ReferralStatus.Declined),
             Count(ReferralStatus.Waitlisted),
             Count(ReferralStatus.Enrolled, ReferralStatus.Completed),
@@ -113,11 +119,13 @@ public static class ReportMath
     {
         var list = referrals.ToList();
         var now = Funnel(list);
-        var responses = list.Where(r => r.RespondedAt is not null).Select(r => (r.RespondedAt!.Value - r.SentAt).TotalHours).ToList();
+        var responses = list.Where(r => r.RespondedAt is not null)
+            .Select(r => (r.RespondedAt!.Value - r.SentAt).TotalHours).ToList();
         var count = responses.Count + filed.Responses;
         // A completed referral was also accepted and enrolled; a cancelled or declined one counts only as such.
-        return new ReferralFunnel(now.Sent + filed.Sent, now.Accepted + filed.Completed, now.Declined + filed.Declined, now.Waitlisted,
-            now.Enrolled + filed.Completed, now.Completed + filed.Completed, now.Cancelled + filed.Cancelled,
+        return new ReferralFunnel(now.Sent + filed.Sent, now.Accepted + filed.Completed,
+            now.Declined + filed.Declined, now.Waitlisted, now.Enrolled + filed.Completed,
+            now.Completed + filed.Completed, now.Cancelled + filed.Cancelled,
             count == 0 ? null : Math.Round((responses.Sum() + filed.ResponseHours) / count, 2));
     }
 
@@ -128,7 +136,8 @@ public static class ReportMath
         return new GapStats(
             Sum(list.Select(p => p.OpenByRule)), Sum(list.Select(p => p.OpenByAge)),
             list.Sum(p => p.Open), list.Sum(p => p.Escalated), acked,
-            acked == 0 ? null : Math.Round(list.Where(p => p.MeanHoursToAcknowledge is not null).Sum(p => p.MeanHoursToAcknowledge!.Value * p.Acknowledged) / acked, 2),
+            acked == 0 ? null : Math.Round(list.Where(p => p.MeanHoursToAcknowledge is not null)
+                .Sum(p => p.MeanHoursToAcknowledge!.Value * p.Acknowledged) / acked, 2),
             list.Sum(p => p.ClosedByThemselves), list.Sum(p => p.ResolvedByWorkers));
     }
 
@@ -136,12 +145,15 @@ public static class ReportMath
     {
         var list = parts.ToList();
         var responded = list.Sum(p => p.Accepted + p.Declined);
-        return new ReferralFunnel(list.Sum(p => p.Sent), list.Sum(p => p.Accepted), list.Sum(p => p.Declined), list.Sum(p => p.Waitlisted),
-            list.Sum(p => p.Enrolled), list.Sum(p => p.Completed), list.Sum(p => p.Cancelled),
-            responded == 0 ? null : Math.Round(list.Where(p => p.MeanHoursToRespond is not null).Sum(p => p.MeanHoursToRespond!.Value * (p.Accepted + p.Declined)) / responded, 2));
+        return new ReferralFunnel(list.Sum(p => p.Sent), list.Sum(p => p.Accepted), list.Sum(p => p.Declined),
+            list.Sum(p => p.Waitlisted), list.Sum(p => p.Enrolled), list.Sum(p => p.Completed),
+            list.Sum(p => p.Cancelled),
+            responded == 0 ? null : Math.Round(list.Where(p => p.MeanHoursToRespond is not null)
+                .Sum(p => p.MeanHoursToRespond!.Value * (p.Accepted + p.Declined)) / responded, 2));
     }
 
-    private static Dictionary<TKey, int> Sum<TKey>(IEnumerable<IReadOnlyDictionary<TKey, int>> parts) where TKey : notnull
+    private static Dictionary<TKey, int> Sum<TKey>(IEnumerable<IReadOnlyDictionary<TKey, int>> parts)
+        where TKey : notnull
     {
         var total = new Dictionary<TKey, int>();
         foreach (var part in parts)

@@ -185,8 +185,10 @@ public sealed class AzureHistoryStore(AzureTables tables) : IHistoryStore
         var table = await tables.TableAsync(AzureTables.History, cancellationToken);
         var prefix = AzureTables.Key(log) + ":";
         // A log is the row-key range "<log>:" to "<log>;" (';' follows ':'); the SDK quotes the values.
-        string partition = AzureTables.Key(owner), from = prefix + AzureTables.Key(afterKey), to = AzureTables.Key(log) + ";";
-        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey gt {from} and RowKey lt {to}");
+        string partition = AzureTables.Key(owner), from = prefix + AzureTables.Key(afterKey);
+        var to = AzureTables.Key(log) + ";";
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and RowKey gt {from} and RowKey lt {to}");
         var result = new List<HistoryEntry>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(max, 1000),
                            cancellationToken: cancellationToken))

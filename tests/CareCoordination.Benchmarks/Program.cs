@@ -16,7 +16,7 @@ if (args.FirstOrDefault() == "noop-server")
 
 var seconds = Option("--seconds", 8);
 // --only memory-writes: just the in-memory write phase, printing the gateway's PID first (to attach a profiler);
-// --only sqlite: the no-op and the embedded durable phases, without alerts and memory;
+// --only sqlite: the no-op and the embedded durable phases, without alerts and memory; --only memory: memory alone;
 // --postgres: also the durable phases on the local PostgreSQL cluster (3 silos, 2 gateways; needs PostgreSQL installed).
 var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
 var callers = Option("--callers", 32);
@@ -52,16 +52,25 @@ await using (var cluster = await Service.StartClusterAsync())
 
 // Memory: RSS growth per person with a realistic record, all active (just written), in a gateway of its own with
 // workstation GC (server GC keeps large free heaps per core, which would bury the per-person figure in slack).
-if (only is null)
+if (only is null or "memory")
 await using (var sized = await Service.StartAsync("Sqlite", new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }))
 {
     await sized.BuildRegionAsync(clients: 10, programs: 1, sized.Team);
+    // A first 2,000 people warm the process (code compiled, pools and caches grown to their size, SQLite's page
+    // caches full): the figure is the growth from the next 4,000, which is what each more person costs.
+    await sized.AddClientsAsync(2000, sized.Team, first: 0);
     await Task.Delay(3000);
     var before = sized.Process.ResidentBytes();
-    const int more = 2000;
-    await sized.AddClientsAsync(more, sized.Team);
+    const int more = 4000;
+    await sized.AddClientsAsync(more, sized.Team, first: 2000);
     await Task.Delay(3000);
     var perClient = (sized.Process.ResidentBytes() - before) / (double)more;
+    if (only is not null)
+    {
+        // Time to take a heap dump of the gateway (dotnet-gcdump collect -p PID) before it stops.
+        Console.Error.WriteLine($"  gateway pid {sized.Process.Pid}; holding {Option("--hold", 0)} s");
+        await Task.Delay(TimeSpan.FromSeconds(Option("--hold", 0)));
+    }
     report.Line($"memory per active client (realistic record, {more} people)", $"{perClient / 1024:0.0} KiB RSS (workstation GC)", "");
 }
 

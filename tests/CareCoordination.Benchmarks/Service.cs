@@ -144,8 +144,8 @@ public sealed class Service : IAsyncDisposable
     }
 
     /// <summary>Registers people with the realistic record above, for a memory measurement.</summary>
-    public Task AddClientsAsync(int count, string team) =>
-        Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+    public Task AddClientsAsync(int count, string team, int first) =>
+        Parallel.ForEachAsync(Enumerable.Range(first, count), new ParallelOptions { MaxDegreeOfParallelism = 16 },
             async (i, _) => await RegisterAsync(i, $"c-mem-{i:D6}", team));
 
     /// <summary>Consent that ends in 5 days opens ConsentExpiring, consent without end closes it: one alert per call.</summary>

@@ -264,12 +264,7 @@ public sealed class CareTeamGrain(
         RequireCreated();
         var summaries = await Task.WhenAll(S.Caseload.Keys
             .Select(id => GrainFactory.Ref<IClientGrain>(id).GetSummaryAsync(cancellationToken)));
-        var now = time.GetUtcNow();
-        return new TeamReport(Id,
-            summaries.Count(s => s.Active), summaries.Count(s => s.Registered && !s.Active),
-            ReportMath.Gaps(summaries.SelectMany(s => s.OpenGaps), summaries.SelectMany(s => s.ClosedGaps), now),
-            ReportMath.Funnel(summaries.SelectMany(s => s.Referrals)),
-            summaries.Sum(s => s.GoalsTotal), summaries.Sum(s => s.GoalsAchieved), S.Members.Count);
+        return ReportMath.Team(Id, summaries, S.Members.Count, time.GetUtcNow());
     }
 
     private Task PersistAsync() => _writes.WriteAsync(async () =>

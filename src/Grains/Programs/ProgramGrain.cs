@@ -185,9 +185,7 @@ public sealed class ProgramGrain(
     public Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        return Task.FromResult(new Reports.ProgramReport(S.ProgramId, S.Capacity, S.Enrolled, S.Waitlist.Count(),
-            Reports.ReportMath.Funnel(S.Referrals.Values, S.Filed),
-            Reports.ReportMath.Gaps(S.Gaps.Open, S.Gaps.History, time.GetUtcNow())));
+        return Task.FromResult(Reports.ReportMath.Program(S, time.GetUtcNow()));
     }
 
     public async Task<ReferralPage> ListReferralsAsync(string? after, int max,

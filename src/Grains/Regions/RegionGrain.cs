@@ -114,12 +114,7 @@ public sealed class RegionGrain(
         var programs = (await Task.WhenAll(region.State.Programs.Select(p =>
                 Existing(GrainFactory.Ref<Programs.IProgramGrain>(p).GetReportAsync(cancellationToken)))))
             .OfType<Reports.ProgramReport>().ToList();
-        return new Reports.RegionReport(this.GetPrimaryKeyString(), S.ClientCount, teams.Count, programs.Count,
-            teams.Sum(t => t.ActiveClients),
-            Reports.ReportMath.Merge(teams.Select(t => t.Gaps).Concat(programs.Select(p => p.Gaps))),
-            Reports.ReportMath.Merge(teams.Select(t => t.Referrals)),
-            teams.Sum(t => t.GoalsTotal), teams.Sum(t => t.GoalsAchieved),
-            programs.Sum(p => p.Capacity), programs.Sum(p => p.Enrolled), programs.Sum(p => p.Waitlisted));
+        return Reports.ReportMath.Region(this.GetPrimaryKeyString(), S.ClientCount, teams, programs);
     }
 
     /// <summary>A registration that failed after entering the directory leaves an id with nothing behind it: skip

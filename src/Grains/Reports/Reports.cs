@@ -62,9 +62,35 @@ public sealed record RegionReport(
     [property: Id(10)] int ProgramEnrolled,
     [property: Id(11)] int ProgramWaitlisted);
 
-/// <summary>Pure aggregation of summaries into report figures.</summary>
+/// <summary>
+/// Pure aggregation into report figures. The grains only gather what a report reads (their own state, the summaries
+/// of a caseload, the reports of a region's teams and programs); what the figures are is decided here, once.
+/// </summary>
 public static class ReportMath
 {
+    /// <summary>A team's report from the summaries of the people on its caseload.</summary>
+    public static TeamReport Team(string teamId, IReadOnlyCollection<ClientSummary> caseload, int members, DateTimeOffset now) =>
+        new(teamId,
+            caseload.Count(s => s.Active), caseload.Count(s => s.Registered && !s.Active),
+            Gaps(caseload.SelectMany(s => s.OpenGaps), caseload.SelectMany(s => s.ClosedGaps), now),
+            Funnel(caseload.SelectMany(s => s.Referrals)),
+            caseload.Sum(s => s.GoalsTotal), caseload.Sum(s => s.GoalsAchieved), members);
+
+    /// <summary>A program's report from its state: the referrals it holds and the tally of those it filed.</summary>
+    public static ProgramReport Program(ProgramState p, DateTimeOffset now) =>
+        new(p.ProgramId, p.Capacity, p.Enrolled, p.Waitlist.Count(), Funnel(p.Referrals.Values, p.Filed),
+            Gaps(p.Gaps.Open, p.Gaps.History, now));
+
+    /// <summary>A region's report: its teams' and programs' reports summed.</summary>
+    public static RegionReport Region(string region, int clients, IReadOnlyCollection<TeamReport> teams,
+        IReadOnlyCollection<ProgramReport> programs) =>
+        new(region, clients, teams.Count, programs.Count,
+            teams.Sum(t => t.ActiveClients),
+            Merge(teams.Select(t => t.Gaps).Concat(programs.Select(p => p.Gaps))),
+            Merge(teams.Select(t => t.Referrals)),
+            teams.Sum(t => t.GoalsTotal), teams.Sum(t => t.GoalsAchieved),
+            programs.Sum(p => p.Capacity), programs.Sum(p => p.Enrolled), programs.Sum(p => p.Waitlisted));
+
     public static GapStats Gaps(IEnumerable<OpenGap> open, IEnumerable<ClosedGap> closed, DateTimeOffset now)
     {
         var openList = open.ToList();

@@ -59,16 +59,12 @@ public sealed class ClientGrain(
     CareClock time,
     IOptions<CareGapOptions> options,
     IHistoryStore historyStore,
-    Serializer serializer) : Grain, IClientGrain
+    Serializer serializer) : GapOwnerGrain<ClientState>(client, time, options, historyStore, serializer), IClientGrain
 {
-    private DueRegistration? _due;
-    private GrainHistory? _history;
-    private GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, "client/" + Id);
-    private ClientState S => client.State;
     private string Id => this.GetPrimaryKeyString();
-    private GapOwner Owner => new(GapOwnerKind.Client, Id);
+    protected override GapOwner Owner => new(GapOwnerKind.Client, Id);
     private string Feed => S.TeamId is { } team ? AlertFeeds.Team(team) : AlertFeeds.RegionIntake(S.Region);
-    private CareGapThresholds Thresholds => options.Value.ForRegion(S.Region);
+    private CareGapThresholds Thresholds => GapOptions.ForRegion(S.Region);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -95,7 +91,7 @@ public sealed class ClientGrain(
         if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         if (S.Registered) throw CareCoordinationException.Exists("client_id", $"client {Id} is already registered");
         await GrainFactory.Ref<IRegionGrain>(command.Region).AddAsync(RegionMember.Client, Id);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         S.ClientId = Id;
         S.Region = command.Region;
         S.Registered = true;
@@ -254,7 +250,7 @@ public sealed class ClientGrain(
         RequireRegistered();
         if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         RequireActive();
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         if (S.Consent is null || !S.Consent.Allows(ConsentScope.ReferredPrograms, now))
             throw CareCoordinationException.Precondition("client_id",
                 "the person has no current consent to share with referred programs; record consent first");
@@ -277,7 +273,7 @@ public sealed class ClientGrain(
 
     public async Task ApplyReferralUpdateAsync(ReferralUpdate update)
     {
-        if (S.ApplyReferralUpdate(update, time.GetUtcNow())) await CommitAsync();
+        if (S.ApplyReferralUpdate(update, Time.GetUtcNow())) await CommitAsync();
     }
 
     public async Task<TeamAssignment> AssignTeamAsync(string teamId, string teamRegion, string leadWorkerId,
@@ -293,7 +289,7 @@ public sealed class ClientGrain(
             return new TeamAssignment(S.AssignmentVersion, since);
         }
         var previous = S.TeamId;
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var version = ++S.AssignmentVersion;
         if (previous is not null && previous != teamId)
             S.TeamNotices[previous] = new CaseloadNotice(Id, version, false, "", now);
@@ -313,52 +309,15 @@ public sealed class ClientGrain(
     public Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default)
     {
         if (!S.Registered) return Task.FromResult(ClientAccessFacts.None);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var consent = S.Consent is { } c ? c.Scopes.Where(scope => c.Allows(scope, now)).ToList() : [];
         return Task.FromResult(new ClientAccessFacts(true, S.Region, S.TeamId, S.LeadWorkerId, S.RegisteredBy,
             S.Referrals.Where(r => r.Open).Select(r => r.ProgramId).Distinct().ToList(), consent));
     }
 
-    public Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
-    {
-        RequireRegistered();
-        return Task.FromResult<IReadOnlyList<OpenGap>>(S.Gaps.Open.ToList());
-    }
+    protected override void OnGapWorked(DateTimeOffset at, string kind, OpenGap gap, string actor) =>
+        Log(at, kind, $"{gap.GapId} {gap.Rule}", actor);
 
-    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor,
-        CancellationToken cancellationToken = default)
-    {
-        RequireRegistered();
-        if (await History.FindAsync(S.Requests, request) is not null) return FindAny(gapId);
-        var now = time.GetUtcNow();
-        var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
-        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
-        Log(now, "gap-acknowledged", $"{gapId} {gap.Rule}", actor);
-        await CompleteAsync(request, gapId);
-        return gap;
-    }
-
-    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor,
-        CancellationToken cancellationToken = default)
-    {
-        RequireRegistered();
-        if (await History.FindAsync(S.Requests, request) is not null) return FindAny(gapId);
-        var now = time.GetUtcNow();
-        var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
-        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Resolved, Owner, S.Region, now, actor));
-        Log(now, "gap-resolved", $"{gapId} {gap.Rule}", actor);
-        await CompleteAsync(request, gapId);
-        return gap;
-    }
-
-    public async Task WakeAsync()
-    {
-        _due?.Forget(); // the clock waits for an answer, even an unchanged one
-        if (!S.Registered) { await ScheduleAsync(null); return; }
-        await CommitAsync(mutated: false);
-    }
-
-    private OpenGap FindAny(string gapId) => GapKeeping.FindAny(S.Gaps, gapId);
 
     /// <summary>Validates and applies a write to an active client exactly once per request id.</summary>
     private async Task<ClientWriteResult> WriteAsync(WriteRequest request, Func<DateTimeOffset, string> apply)
@@ -368,7 +327,7 @@ public sealed class ClientGrain(
         if (await History.FindAsync(S.Requests, request) is { } prior) return await ReplayAsync(prior);
         RequireActive();
         // apply validates before it mutates, so a refused request changes nothing.
-        var resultId = apply(time.GetUtcNow());
+        var resultId = apply(Time.GetUtcNow());
         return await CompleteAsync(request, resultId);
     }
 
@@ -394,9 +353,9 @@ public sealed class ClientGrain(
     /// </summary>
     /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps
     /// moved.</param>
-    private async Task CommitAsync(bool mutated = true)
+    protected override async Task CommitAsync(bool mutated = true)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var outboxBefore = S.Outbox.Count;
         var changes = S.ReconcileGaps(now, Thresholds, Owner, Feed);
         if (mutated || changes.Any || S.Outbox.Count != outboxBefore) await PersistAsync();
@@ -430,7 +389,7 @@ public sealed class ClientGrain(
                 using var reentry = RequestContext.AllowCallChainReentrancy();
                 var program = GrainFactory.Ref<IProgramGrain>(r.ProgramId);
                 if (want == ReferralStatus.Cancelled)
-                    await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? time.GetUtcNow());
+                    await program.WithdrawReferralAsync(r.ReferralId, r.EndedAt ?? Time.GetUtcNow());
                 else
                     await program.ReceiveReferralAsync(new ReferralNotice(r.ReferralId, Id, r.Domain, r.SentAt));
                 S.Referrals[i] = S.Referrals[i] with { ProgramKnows = want };
@@ -464,16 +423,14 @@ public sealed class ClientGrain(
 
     private async Task PersistAsync()
     {
-        await client.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await Stored.WriteOrDeactivateAsync(DeactivateOnIdle);
         await History.FileAsync(S.Requests, S.Timeline);
     }
 
-    private Task ScheduleAsync(DateTimeOffset? due) =>
-        (_due ??= new DueRegistration(GrainFactory, Owner, options.Value.ClockShards)).SetAsync(due);
 
     private void Log(DateTimeOffset at, string kind, string detail, string actor) => S.Log(at, kind, detail, actor);
 
-    private void RequireRegistered()
+    protected override void RequireRegistered()
     {
         if (!S.Registered) throw CareCoordinationException.NotFound("client_id", $"client {Id} does not exist");
     }

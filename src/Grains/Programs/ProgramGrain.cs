@@ -60,15 +60,11 @@ public sealed class ProgramGrain(
     CareClock time,
     IOptions<CareGapOptions> options,
     IHistoryStore historyStore,
-    Serializer serializer) : Grain, IProgramGrain
+    Serializer serializer)
+    : GapOwnerGrain<ProgramState>(program, time, options, historyStore, serializer), IProgramGrain
 {
     private const string ReferralLog = "referrals";
-    private DueRegistration? _due;
-    private GrainHistory? _history;
-    private GrainHistory History =>
-        _history ??= new GrainHistory(historyStore, serializer, "program/" + this.GetPrimaryKeyString());
-    private ProgramState S => program.State;
-    private GapOwner Owner => new(GapOwnerKind.Program, this.GetPrimaryKeyString());
+    protected override GapOwner Owner => new(GapOwnerKind.Program, this.GetPrimaryKeyString());
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -95,7 +91,7 @@ public sealed class ProgramGrain(
             S.ProgramId = this.GetPrimaryKeyString();
             S.Region = command.Region;
             S.Registered = true;
-            S.RegisteredAt = time.GetUtcNow();
+            S.RegisteredAt = Time.GetUtcNow();
             S.Name = command.Name;
             S.Kind = command.Kind;
             S.Domains = command.Domains.Distinct().ToList();
@@ -124,7 +120,7 @@ public sealed class ProgramGrain(
             || (S.Filed.Sent > 0 && await History.ContainsAsync(ReferralLog, notice.ReferralId)))
             return;
         S.Referrals[notice.ReferralId] = new ProgramReferral(notice.ReferralId, notice.ClientId, notice.Domain,
-            ReferralStatus.Sent, time.GetUtcNow(), null, null, null, null, "", 0, 0, notice.SentAt);
+            ReferralStatus.Sent, Time.GetUtcNow(), null, null, null, null, "", 0, 0, notice.SentAt);
         await CommitAsync();
     }
 
@@ -185,7 +181,7 @@ public sealed class ProgramGrain(
     public Task<Reports.ProgramReport> GetReportAsync(CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        return Task.FromResult(Reports.ReportMath.Program(S, time.GetUtcNow()));
+        return Task.FromResult(Reports.ReportMath.Program(S, Time.GetUtcNow()));
     }
 
     public async Task<ReferralPage> ListReferralsAsync(string? after, int max,
@@ -203,45 +199,6 @@ public sealed class ProgramGrain(
             .Concat(filed).DistinctBy(r => r.ReferralId)
             .OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1).ToList();
         return new ReferralPage(page.Take(max).ToList(), page.Count > max ? page[max - 1].ReferralId : null);
-    }
-
-    public Task<IReadOnlyList<OpenGap>> GetOpenGapsAsync(CancellationToken cancellationToken = default)
-    {
-        RequireRegistered();
-        return Task.FromResult<IReadOnlyList<OpenGap>>(S.Gaps.Open.ToList());
-    }
-
-    public async Task<OpenGap> AcknowledgeGapAsync(WriteRequest request, string gapId, string actor,
-        CancellationToken cancellationToken = default)
-    {
-        RequireRegistered();
-        if (await History.FindAsync(S.Requests, request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
-        var now = time.GetUtcNow();
-        var gap = GapKeeping.Acknowledge(S.Gaps, gapId, actor, now);
-        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Acknowledged, Owner, S.Region, now, actor));
-        S.Requests.Remember(request, gapId);
-        await CommitAsync();
-        return gap;
-    }
-
-    public async Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor,
-        CancellationToken cancellationToken = default)
-    {
-        RequireRegistered();
-        if (await History.FindAsync(S.Requests, request) is not null) return GapKeeping.FindAny(S.Gaps, gapId);
-        var now = time.GetUtcNow();
-        var gap = GapKeeping.Resolve(S.Gaps, gapId, now);
-        S.Outbox.Add(GapKeeping.Announce(S.Gaps, gap, AlertKind.Resolved, Owner, S.Region, now, actor));
-        S.Requests.Remember(request, gapId);
-        await CommitAsync();
-        return gap;
-    }
-
-    public async Task WakeAsync()
-    {
-        _due?.Forget(); // the clock waits for an answer, even an unchanged one
-        if (!S.Registered) { await ScheduleAsync(null); return; }
-        await CommitAsync(mutated: false);
     }
 
     private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId,
@@ -265,7 +222,7 @@ public sealed class ProgramGrain(
         }
         if (isNew)
         {
-            var changed = change(current, time.GetUtcNow());
+            var changed = change(current, Time.GetUtcNow());
             S.Referrals[referralId] = changed with { Version = current.Version + 1 };
             S.Requests.Remember(request, referralId);
         }
@@ -282,10 +239,10 @@ public sealed class ProgramGrain(
     /// dropped so memory never runs ahead of storage.</summary>
     /// <param name="mutated">False for a wake, a retry or an activation: state is written only if the gaps
     /// moved.</param>
-    private async Task CommitAsync(bool mutated = true)
+    protected override async Task CommitAsync(bool mutated = true)
     {
-        var now = time.GetUtcNow();
-        var t = options.Value.ForProgram(S.ProgramId, S.Region);
+        var now = Time.GetUtcNow();
+        var t = GapOptions.ForProgram(S.ProgramId, S.Region);
         var changes = S.ReconcileGaps(now, t, Owner, Feed);
         if (mutated || changes.Any) await PersistAsync();
         await SyncAsync(changes.NextDueAt);
@@ -293,7 +250,7 @@ public sealed class ProgramGrain(
 
     private async Task PersistAsync()
     {
-        await program.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await Stored.WriteOrDeactivateAsync(DeactivateOnIdle);
         await History.FileAsync(S.Requests);
         // Ended referrals the client knows the end of leave the state once enough have gathered.
         var ended = S.Referrals.Values
@@ -334,13 +291,11 @@ public sealed class ProgramGrain(
         allDelivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
         if (delivered > 0 || hadOutbox) await PersistAsync();
         // Anything left undelivered makes the owner due now, so the clock retries it.
-        await ScheduleAsync(allDelivered ? nextDue : time.GetUtcNow() + GapKeeping.DeliveryRetry);
+        await ScheduleAsync(allDelivered ? nextDue : Time.GetUtcNow() + GapKeeping.DeliveryRetry);
     }
 
-    private Task ScheduleAsync(DateTimeOffset? due) =>
-        (_due ??= new DueRegistration(GrainFactory, Owner, options.Value.ClockShards)).SetAsync(due);
 
-    private void RequireRegistered()
+    protected override void RequireRegistered()
     {
         if (!S.Registered)
             throw CareCoordinationException.NotFound("program_id",

@@ -5,7 +5,7 @@ using CareCoordination.Common;
 namespace CareCoordination.Programs;
 
 [GenerateSerializer, Alias("cc.program-state")]
-public sealed class ProgramState
+public sealed class ProgramState : IGapOwnerState
 {
     [Id(0)] public string ProgramId { get; set; } = "";
     [Id(1)] public string Region { get; set; } = "";

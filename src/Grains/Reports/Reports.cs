@@ -69,7 +69,8 @@ public sealed record RegionReport(
 public static class ReportMath
 {
     /// <summary>A team's report from the summaries of the people on its caseload.</summary>
-    public static TeamReport Team(string teamId, IReadOnlyCollection<ClientSummary> caseload, int members, DateTimeOffset now) =>
+    public static TeamReport Team(string teamId, IReadOnlyCollection<ClientSummary> caseload, int members,
+        DateTimeOffset now) =>
         new(teamId,
             caseload.Count(s => s.Active), caseload.Count(s => s.Registered && !s.Active),
             Gaps(caseload.SelectMany(s => s.OpenGaps), caseload.SelectMany(s => s.ClosedGaps), now),

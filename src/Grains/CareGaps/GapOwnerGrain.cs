@@ -5,7 +5,9 @@ using Orleans.Serialization;
 
 namespace CareCoordination.CareGaps;
 
-/// <summary>What a grain that owns care gaps keeps: its gaps, the alerts still to deliver, the requests it answered.</summary>
+/// <summary>
+/// What a grain that owns care gaps keeps: its gaps, the alerts still to deliver, the requests it answered.
+/// </summary>
 public interface IGapOwnerState
 {
     bool Registered { get; }
@@ -39,13 +41,17 @@ public abstract class GapOwnerGrain<TState>(
     protected abstract GapOwner Owner { get; }
     protected GrainHistory History => _history ??= new GrainHistory(historyStore, serializer, Owner.ToString());
 
-    /// <summary>Re-evaluates gaps, persists, delivers and schedules; <paramref name="mutated"/> false writes only if needed.</summary>
+    /// <summary>
+    /// Re-evaluates gaps, persists, delivers and schedules; <paramref name="mutated"/> false writes only if needed.
+    /// </summary>
     protected abstract Task CommitAsync(bool mutated = true);
 
     /// <summary>NOT_FOUND, naming the owner's id field, unless it is registered.</summary>
     protected abstract void RequireRegistered();
 
-    /// <summary>What a worked gap adds to the owner's own record (a client's timeline line); nothing by default.</summary>
+    /// <summary>
+    /// What a worked gap adds to the owner's own record (a client's timeline line); nothing by default.
+    /// </summary>
     protected virtual void OnGapWorked(DateTimeOffset at, string kind, OpenGap gap, string actor)
     {
     }
@@ -63,7 +69,8 @@ public abstract class GapOwnerGrain<TState>(
 
     public Task<OpenGap> ResolveGapAsync(WriteRequest request, string gapId, string actor,
         CancellationToken cancellationToken = default) =>
-        WorkGapAsync(request, gapId, actor, AlertKind.Resolved, "gap-resolved", now => GapKeeping.Resolve(S.Gaps, gapId, now));
+        WorkGapAsync(request, gapId, actor, AlertKind.Resolved, "gap-resolved",
+            now => GapKeeping.Resolve(S.Gaps, gapId, now));
 
     public async Task WakeAsync()
     {

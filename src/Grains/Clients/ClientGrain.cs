@@ -110,131 +110,31 @@ public sealed class ClientGrain(
 
     public Task<ClientWriteResult> RecordConsentAsync(WriteRequest request, RecordConsent command,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            if (command.ExpiresAt is { } e) Plausible.Future(e, now, "expires_at", years: 10);
-            S.Consent = new Consent(command.Scopes.Distinct().ToList(), now, command.ExpiresAt, command.Actor);
-            Log(now, "consent-recorded", string.Join(",", S.Consent.Scopes), command.Actor);
-            return "consent";
-        });
+        WriteAsync(request, now => S.RecordConsent(command, now));
 
     public Task<ClientWriteResult> RecordAssessmentAsync(WriteRequest request, RecordAssessment command,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            if (command.ReviewDue is { } due) Plausible.Future(due, now, "review_due", years: 5);
-            S.Assessment = new Assessment(now, command.ReviewDue ?? now + Thresholds.Reassessment,
-                command.Needs.ToList(), command.Actor);
-            Log(now, "assessment-recorded", $"{command.Needs.Count} domain(s)", command.Actor);
-            return "assessment";
-        });
+        WriteAsync(request, now => S.RecordAssessment(command, now, Thresholds));
 
     public Task<ClientWriteResult> SetGoalAsync(WriteRequest request, SetGoal command,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            if (command.TargetDate is { } target) Plausible.Target(target, now, "target_date");
-            if (command.GoalId is { Length: > 0 } goalId)
-            {
-                var i = S.Goals.FindIndex(g => g.GoalId == goalId);
-                if (i < 0)
-                    throw CareCoordinationException.NotFound("goal_id",
-                        $"goal {goalId} does not exist for this client");
-                S.Goals[i] = S.Goals[i] with
-                {
-                    Domain = command.Domain, Title = command.Title, TargetDate = command.TargetDate,
-                    // Unspecified on an update means "unchanged", not "no longer tracked".
-                    Status = command.Status == GoalStatus.Unspecified ? S.Goals[i].Status : command.Status,
-                    Progress = command.Status == GoalStatus.Achieved ? 100 : command.Progress, UpdatedAt = now,
-                };
-                Log(now, "goal-updated", $"{goalId} {S.Goals[i].Status} {S.Goals[i].Progress}%", command.Actor);
-                return goalId;
-            }
-            var id = $"goal-{S.NextNumber++}";
-            S.Goals.Add(new Goal(id, command.Domain, command.Title, command.TargetDate,
-                command.Status == GoalStatus.Unspecified ? GoalStatus.NotStarted : command.Status,
-                command.Progress, now));
-            // The first goal makes a plan, and a plan is reviewed on a schedule.
-            S.PlanReviewDue ??= now + Thresholds.PlanReview;
-            Log(now, "goal-set", $"{id} {command.Domain}", command.Actor);
-            return id;
-        });
+        WriteAsync(request, now => S.SetGoal(command, now, Thresholds));
 
     public Task<ClientWriteResult> ReviewPlanAsync(WriteRequest request, ReviewPlan command,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            if (command.NextReviewDue is { } due) Plausible.Future(due, now, "next_review_due", years: 5);
-            S.PlanLastReviewedAt = now;
-            S.PlanReviewDue = command.NextReviewDue ?? now + Thresholds.PlanReview;
-            Log(now, "plan-reviewed", $"next review {S.PlanReviewDue:yyyy-MM-dd}", command.Actor);
-            return "plan";
-        });
+        WriteAsync(request, now => S.ReviewPlan(command, now, Thresholds));
 
     public Task<ClientWriteResult> RecordContactAsync(WriteRequest request, RecordContact command,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            var at = command.OccurredAt is { } occurred ? Plausible.Past(occurred, now, "occurred_at") : now;
-            int appointment = -1;
-            if (command.AppointmentId is { Length: > 0 } apptId)
-            {
-                appointment = S.Appointments.FindIndex(a => a.AppointmentId == apptId);
-                if (appointment < 0)
-                    throw CareCoordinationException.NotFound("appointment_id",
-                        $"appointment {apptId} does not exist for this client");
-                if (S.Appointments[appointment].Status != AppointmentStatus.Scheduled)
-                    throw CareCoordinationException.Precondition("appointment_id",
-                        $"appointment {apptId} already has an outcome ({S.Appointments[appointment].Status})");
-            }
-            else if (command.Missed)
-                throw CareCoordinationException.Invalid("appointment_id",
-                    "a missed appointment needs the appointment_id it refers to");
-
-            if (appointment >= 0)
-                S.Appointments[appointment] = S.Appointments[appointment] with
-                {
-                    Status = command.Missed ? AppointmentStatus.Missed : AppointmentStatus.Attended
-                };
-            if (command.Missed)
-            {
-                S.ConsecutiveMissedAppointments++;
-                S.LastMissedAt = at;
-                Log(now, "appointment-missed", command.AppointmentId!, command.Actor);
-                return command.AppointmentId!;
-            }
-            S.LastContactAt = S.LastContactAt is { } last && last > at ? last : at;
-            S.ConsecutiveMissedAppointments = 0;
-            Log(now, "contact-recorded", command.Kind.ToString(), command.Actor);
-            return command.AppointmentId ?? "contact";
-        });
+        WriteAsync(request, now => S.RecordContact(command, now));
 
     public Task<ClientWriteResult> ScheduleAppointmentAsync(WriteRequest request, ScheduleAppointment command,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            Plausible.Future(command.At, now, "at", years: 2);
-            var id = $"appt-{S.NextNumber++}";
-            S.Appointments.Add(new Appointment(id, command.At, AppointmentStatus.Scheduled, command.WorkerId));
-            Log(now, "appointment-scheduled", $"{id} {command.At:yyyy-MM-dd HH:mm}", command.Actor);
-            return id;
-        });
+        WriteAsync(request, now => S.ScheduleAppointment(command, now));
 
     public Task<ClientWriteResult> CloseCaseAsync(WriteRequest request, string reason, string actor,
         CancellationToken cancellationToken = default) =>
-        WriteAsync(request, now =>
-        {
-            S.Closed = true;
-            S.ClosedAt = now;
-            S.CloseReason = reason;
-            // Programs are told the referral is withdrawn (delivered by the outbox in SyncAsync).
-            for (var i = 0; i < S.Referrals.Count; i++)
-                if (S.Referrals[i].Status is ReferralStatus.Sent or ReferralStatus.Accepted
-                    or ReferralStatus.Waitlisted)
-                    S.Referrals[i] = S.Referrals[i] with { Status = ReferralStatus.Cancelled, EndedAt = now };
-            Log(now, "case-closed", "", actor);
-            return "closed";
-        });
+        WriteAsync(request, now => S.CloseCase(reason, actor, now));
 
     public async Task<TimelinePage> GetTimelineAsync(long afterSequence, int pageSize,
         CancellationToken cancellationToken = default)

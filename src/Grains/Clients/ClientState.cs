@@ -7,7 +7,7 @@ namespace CareCoordination.Clients;
 
 /// <summary>Everything the service keeps about one person supported. Persisted as the client grain's state.</summary>
 [GenerateSerializer, Alias("cc.client-state")]
-public sealed class ClientState : IGapOwnerState
+public sealed partial class ClientState : IGapOwnerState
 {
     [Id(0)] public string ClientId { get; set; } = "";
     [Id(1)] public string Region { get; set; } = "";

@@ -19,7 +19,9 @@ public sealed partial class ClientState
         return "consent";
     }
 
-    /// <summary>A needs assessment; its review falls due after the region's reassessment interval unless given.</summary>
+    /// <summary>
+    /// A needs assessment; its review falls due after the region's reassessment interval unless given.
+    /// </summary>
     public string RecordAssessment(RecordAssessment command, DateTimeOffset now, CareGapThresholds t)
     {
         if (command.ReviewDue is { } due) Plausible.Future(due, now, "review_due", years: 5);

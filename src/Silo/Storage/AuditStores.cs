@@ -79,7 +79,16 @@ public abstract class DbAuditStore : IAuditStore
         r.Entry.TraceId, r.PreviousHash, r.Hash,
     ];
 
-    private async Task<IReadOnlyList<AuditRecord>> QueryAsync(string sql, (string Name, object Value)[] parameters,
+    /// <summary>
+    /// Where a read runs: on the caller by default; SQLite's blocking driver runs it off the caller's thread.
+    /// </summary>
+    protected virtual Task<T> RunAsync<T>(Func<Task<T>> read) => read();
+
+    private Task<IReadOnlyList<AuditRecord>> QueryAsync(string sql, (string Name, object Value)[] parameters,
+        CancellationToken cancellationToken) =>
+        RunAsync(() => ReadRowsAsync(sql, parameters, cancellationToken));
+
+    private async Task<IReadOnlyList<AuditRecord>> ReadRowsAsync(string sql, (string Name, object Value)[] parameters,
         CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -111,6 +120,10 @@ public sealed class SqliteAuditStore(SqliteDatabase database) : DbAuditStore
 {
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await database.OpenAsync(cancellationToken);
+
+    // Microsoft.Data.Sqlite's async calls run synchronously: on the thread pool, they never hold an Orleans scheduler
+    // thread (the audit trail grain reads here at activation, for queries and for verification).
+    protected override Task<T> RunAsync<T>(Func<Task<T>> read) => Task.Run(read);
 
     protected override object Time(DateTimeOffset at) => at.UtcTicks;
 

@@ -11,8 +11,9 @@ namespace CareCoordination.Common;
 public interface IHistoryStore
 {
     /// <summary>
-    /// Files entries, all or none. Filing again entries the log holds (a retry after a crash, with the same entries
-    /// from the same state) leaves one copy of each.
+    /// Files entries. If it fails, some may be filed (Azure takes 100 per transaction): the caller keeps them all and
+    /// files them again, and filing again entries the log holds (the same entries, from the same state) leaves one
+    /// copy of each.
     /// </summary>
     Task PutAsync(string owner, string log, IReadOnlyList<HistoryEntry> entries,
         CancellationToken cancellationToken = default);
@@ -77,16 +78,9 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
         var entries = timeline?.Select(e => new HistoryEntry(Key(e.Sequence), serializer.SerializeToArray(e))).ToList()
             ?? [];
         var filedLast = timeline is { Count: > 0 } ? timeline[^1].Sequence : 0;
-        try
-        {
-            // Requests first: a timeline line is only ever read back, a request record decides what a retry does.
-            if (requests.Count > 0) await store.PutAsync(owner, Requests, requests);
-            if (entries.Count > 0) await store.PutAsync(owner, Timeline, entries);
-        }
-        catch (Exception)
-        {
-            return; // still in the state; filed with a later write
-        }
+        // Requests first: a timeline line is only ever read back, a request record decides what a retry does.
+        if (requests.Count > 0 && !await TryPutAsync(Requests, requests)) return;
+        if (entries.Count > 0 && !await TryPutAsync(Timeline, entries)) return;
         // Only what was filed leaves: a caseload notice may have interleaved while the store answered.
         log.Filed += requests.Count;
         foreach (var r in requests) log.Entries.Remove(r.Key);
@@ -129,12 +123,35 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
 
     /// <summary>Files entries by key; false (and nothing to do but try again later) if the store did not take
     /// them.</summary>
-    public async Task<bool> TryFileAsync<T>(string log, IEnumerable<(string Key, T Value)> entries)
+    public Task<bool> TryFileAsync<T>(string log, IEnumerable<(string Key, T Value)> entries) =>
+        TryPutAsync(log, entries.Select(e => new HistoryEntry(e.Key, serializer.SerializeToArray(e.Value))).ToList());
+
+    /// <summary>
+    /// A page of a log that is partly filed and partly still in the state, in key order after
+    /// <paramref name="after"/>, and the key to continue after (null at the end). The first max + 1 of the filed and
+    /// of the unfiled, merged, are the first max + 1 of all; an entry filed and still in the state after a crash
+    /// counts once.
+    /// </summary>
+    public async Task<(IReadOnlyList<T> Page, string? NextAfter)> PageAsync<T>(string log, bool anyFiled,
+        IEnumerable<T> unfiled, Func<T, string> key, Func<HistoryEntry, T> fromFiled, string? after, int max)
+    {
+        var filed = anyFiled
+            ? (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, after ?? "", max + 1))).Select(fromFiled)
+            : [];
+        var page = unfiled.Where(e => string.IsNullOrEmpty(after) || string.CompareOrdinal(key(e), after) > 0)
+            .OrderBy(key, StringComparer.Ordinal).Take(max + 1)
+            .Concat(filed).DistinctBy(key).OrderBy(key, StringComparer.Ordinal).Take(max + 1).ToList();
+        return (page.Take(max).ToList(), page.Count > max ? key(page[max - 1]) : null);
+    }
+
+    /// <summary>Deserializes a filed entry (a referral).</summary>
+    public T Read<T>(HistoryEntry entry) => serializer.Deserialize<T>(entry.Payload)!;
+
+    private async Task<bool> TryPutAsync(string log, IReadOnlyList<HistoryEntry> entries)
     {
         try
         {
-            await store.PutAsync(owner, log,
-                entries.Select(e => new HistoryEntry(e.Key, serializer.SerializeToArray(e.Value))).ToList());
+            await store.PutAsync(owner, log, entries);
             return true;
         }
         catch (Exception)
@@ -142,17 +159,6 @@ public sealed class GrainHistory(IHistoryStore store, Serializer serializer, str
             return false; // still in the state; filed with a later write
         }
     }
-
-    /// <summary>Keys of a log in ordinal order after <paramref name="afterKey"/>, at most
-    /// <paramref name="max"/>.</summary>
-    public async Task<IReadOnlyList<string>> ReadKeysAsync(string log, string afterKey, int max) =>
-        (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max))).Select(e => e.Key).ToList();
-
-    /// <summary>Entries of a log in key order after <paramref name="afterKey"/>, at most
-    /// <paramref name="max"/>.</summary>
-    public async Task<IReadOnlyList<T>> ReadFiledAsync<T>(string log, string afterKey, int max) =>
-        (await StateWrites.GuardAsync(() => store.ReadAsync(owner, log, afterKey, max)))
-            .Select(e => serializer.Deserialize<T>(e.Payload)!).ToList();
 
     private static string Key(long sequence) => sequence.ToString("D19");
 }

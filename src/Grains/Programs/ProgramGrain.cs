@@ -188,17 +188,9 @@ public sealed class ProgramGrain(
         CancellationToken cancellationToken = default)
     {
         RequireRegistered();
-        bool After(string id) => string.IsNullOrEmpty(after) || string.CompareOrdinal(id, after) > 0;
-        // The first max + 1 of the filed and of the state's, merged by id: the first max + 1 of all (a referral filed
-        // and still in the state after a crash is the same referral, ended, and counts once).
-        var filed = S.Filed.Sent > 0
-            ? await History.ReadFiledAsync<ProgramReferral>(ReferralLog, after ?? "", max + 1)
-            : [];
-        var page = S.Referrals.Values.Where(r => After(r.ReferralId))
-            .OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1)
-            .Concat(filed).DistinctBy(r => r.ReferralId)
-            .OrderBy(r => r.ReferralId, StringComparer.Ordinal).Take(max + 1).ToList();
-        return new ReferralPage(page.Take(max).ToList(), page.Count > max ? page[max - 1].ReferralId : null);
+        var (page, next) = await History.PageAsync(ReferralLog, S.Filed.Sent > 0, S.Referrals.Values, r => r.ReferralId,
+            History.Read<ProgramReferral>, after, max);
+        return new ReferralPage(page, next);
     }
 
     private async Task<ProgramReferral> ChangeReferralAsync(WriteRequest request, string referralId,

@@ -98,12 +98,9 @@ public sealed class RegionGrain(
             var ids = set.Where(After).Take(max + 1).ToList();
             return new RegionPage(ids.Take(max).ToList(), ids.Count > max ? ids[max - 1] : null, set.Count);
         }
-        // The first max + 1 of the filed and of the unfiled, merged: the first max + 1 of all (a client filed and
-        // still in the state after a crash counts once).
-        var filed = S.FiledClients > 0 ? await History.ReadKeysAsync(ClientLog, after ?? "", max + 1) : [];
-        var page = filed.Concat(S.Clients.Where(After).Take(max + 1))
-            .Distinct().Order(StringComparer.Ordinal).Take(max + 1).ToList();
-        return new RegionPage(page.Take(max).ToList(), page.Count > max ? page[max - 1] : null, S.ClientCount);
+        var (page, next) = await History.PageAsync(ClientLog, S.FiledClients > 0, S.Clients, id => id, e => e.Key,
+            after, max);
+        return new RegionPage(page, next, S.ClientCount);
     }
 
     public async Task<Reports.RegionReport> GetReportAsync(CancellationToken cancellationToken = default)

@@ -56,7 +56,8 @@ public sealed record Refer(
     [property: Id(1)] NeedDomain Domain,
     [property: Id(2)] string Actor);
 
-[GenerateSerializer, Alias("cc.client-view")]
+// Immutable: built fresh by the grain from records it only replaces (see ClientAccessFacts).
+[GenerateSerializer, Immutable, Alias("cc.client-view")]
 public sealed record ClientView(
     [property: Id(0)] string ClientId,
     [property: Id(1)] string Region,
@@ -79,7 +80,7 @@ public sealed record ClientView(
     [property: Id(18)] DateTimeOffset? ClosedAt);
 
 /// <summary>The result of a write: the id of what it created or touched, and the client as it now stands.</summary>
-[GenerateSerializer, Alias("cc.client-write")]
+[GenerateSerializer, Immutable, Alias("cc.client-write")]
 public sealed record ClientWriteResult([property: Id(0)] string ResultId, [property: Id(1)] ClientView Client);
 
 [GenerateSerializer, Alias("cc.timeline-page")]

@@ -4,7 +4,12 @@ namespace CareCoordination.Common;
 /// What the gateway's access policies need to know of a client: who is responsible for the person, which programs
 /// they are referred to, and what the person consented to share right now. No personal data.
 /// </summary>
-[GenerateSerializer, Alias("cc.client-access")]
+/// <remarks>
+/// Facts and views that grains answer with are [Immutable]: built fresh for each answer from records the grain only
+/// ever replaces, never changes, so a call inside the process (the embedded gateway) passes them by reference
+/// instead of deep-copying them on every access decision.
+/// </remarks>
+[GenerateSerializer, Immutable, Alias("cc.client-access")]
 public sealed record ClientAccessFacts(
     [property: Id(0)] bool Exists,
     [property: Id(1)] string Region,
@@ -19,7 +24,7 @@ public sealed record ClientAccessFacts(
     public static ClientAccessFacts None { get; } = new(false, "", null, null, "", [], []);
 }
 
-[GenerateSerializer, Alias("cc.team-access")]
+[GenerateSerializer, Immutable, Alias("cc.team-access")]
 public sealed record TeamAccessFacts(
     [property: Id(0)] bool Exists,
     [property: Id(1)] string Region,
@@ -30,13 +35,13 @@ public sealed record TeamAccessFacts(
     public static TeamAccessFacts None { get; } = new(false, "", "", "", []);
 }
 
-[GenerateSerializer, Alias("cc.team-member-fact")]
+[GenerateSerializer, Immutable, Alias("cc.team-member-fact")]
 public sealed record TeamMemberFact(
     [property: Id(0)] string WorkerId,
     [property: Id(1)] WorkerRole Role,
     [property: Id(2)] string Organisation);
 
-[GenerateSerializer, Alias("cc.program-access")]
+[GenerateSerializer, Immutable, Alias("cc.program-access")]
 public sealed record ProgramAccessFacts(
     [property: Id(0)] bool Exists,
     [property: Id(1)] string Region,

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CareCoordination.Silo.Operations;
 
@@ -25,8 +26,19 @@ public static class Management
     /// so an orchestrator restarts a process that hangs, never one that waits for its database.
     /// </summary>
     public static IHealthChecksBuilder AddReadinessChecks(this IHealthChecksBuilder checks) =>
-        checks.AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag])
-            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
+        checks.AddShared<ClusterHealthCheck>("cluster").AddShared<StorageHealthCheck>("storage");
+
+    /// <summary>A readiness check whose answer probes share for a second (<see cref="SharedResultCheck{T}"/>).</summary>
+    private static IHealthChecksBuilder AddShared<TCheck>(this IHealthChecksBuilder checks, string name)
+        where TCheck : class, IHealthCheck
+    {
+        checks.Services.AddSingleton<TCheck>();
+        // The wall clock, not a TimeProvider the host may simulate care time with: freshness is real time.
+        checks.Services.AddSingleton(sp => new SharedResultCheck<TCheck>(sp.GetRequiredService<TCheck>(),
+            TimeProvider.System));
+        return checks.Add(new HealthCheckRegistration(name, sp => sp.GetRequiredService<SharedResultCheck<TCheck>>(),
+            failureStatus: null, tags: [ReadyTag]));
+    }
 
     /// <summary>An endpoint from a URL ("http://127.0.0.1:5081", "http://*:5081"); null when the setting is
     /// empty.</summary>

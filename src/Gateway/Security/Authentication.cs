@@ -31,6 +31,9 @@ public static class Authentication
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(options =>
         {
             options.MapInboundClaims = false; // keep "sub", "role", "org", "region" as issued
+            options.TokenHandlers.Clear();
+            options.TokenHandlers.Add(new RememberedTokens(new JsonWebTokenHandler { MapInboundClaims = false },
+                TimeProvider.System));
             options.TokenValidationParameters = new TokenValidationParameters
             {
                 ValidIssuer = Issuer(configuration),

@@ -109,7 +109,13 @@ public static class GatewayApp
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>),
             typeof(DecodingServiceMethodProvider<>)));
         builder.Services.AddGrpcReflection();
-        builder.Services.AddGrpcHealthChecks().AddReadinessChecks();
+        // grpc.health.v1 runs the shared readiness checks only; the management port runs the plain ones.
+        builder.Services.AddGrpcHealthChecks(o =>
+            {
+                o.Services.Clear();
+                o.Services.Map("", check => check.Tags.Contains(Management.PublicTag));
+            })
+            .AddReadinessChecks().AddPublicReadinessChecks();
         builder.Services.AddCareCoordinationTelemetry(config, "care-coordination-gateway",
             t => t.AddAspNetCoreInstrumentation(), m => m.AddAspNetCoreInstrumentation());
         var management = Management.Endpoint(config["Management:Url"]);

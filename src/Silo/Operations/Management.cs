@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CareCoordination.Silo.Operations;
@@ -26,18 +27,30 @@ public static class Management
     /// so an orchestrator restarts a process that hangs, never one that waits for its database.
     /// </summary>
     public static IHealthChecksBuilder AddReadinessChecks(this IHealthChecksBuilder checks) =>
-        checks.AddShared<ClusterHealthCheck>("cluster").AddShared<StorageHealthCheck>("storage");
+        checks.AddCheck<ClusterHealthCheck>("cluster", tags: [ReadyTag])
+            .AddCheck<StorageHealthCheck>("storage", tags: [ReadyTag]);
 
-    /// <summary>A readiness check whose answer probes share for a second (<see cref="SharedResultCheck{T}"/>).</summary>
+    /// <summary>Marks the readiness checks grpc.health.v1 runs (<see cref="AddPublicReadinessChecks"/>).</summary>
+    public const string PublicTag = "public";
+
+    /// <summary>
+    /// The same readiness for grpc.health.v1, which answers anyone who reaches the gRPC port (load balancers probe it
+    /// without a token): probes share one run a second (<see cref="SharedResultCheck{T}"/>), so they cannot make the
+    /// cluster and its storage answer a probe per call. The management port, not public, keeps checking on every
+    /// probe.
+    /// </summary>
+    public static IHealthChecksBuilder AddPublicReadinessChecks(this IHealthChecksBuilder checks) =>
+        checks.AddShared<ClusterHealthCheck>("cluster, shared").AddShared<StorageHealthCheck>("storage, shared");
+
     private static IHealthChecksBuilder AddShared<TCheck>(this IHealthChecksBuilder checks, string name)
         where TCheck : class, IHealthCheck
     {
-        checks.Services.AddSingleton<TCheck>();
+        checks.Services.TryAddSingleton<TCheck>();
         // The wall clock, not a TimeProvider the host may simulate care time with: freshness is real time.
         checks.Services.AddSingleton(sp => new SharedResultCheck<TCheck>(sp.GetRequiredService<TCheck>(),
             TimeProvider.System));
         return checks.Add(new HealthCheckRegistration(name, sp => sp.GetRequiredService<SharedResultCheck<TCheck>>(),
-            failureStatus: null, tags: [ReadyTag]));
+            failureStatus: null, tags: [PublicTag]));
     }
 
     /// <summary>An endpoint from a URL ("http://127.0.0.1:5081", "http://*:5081"); null when the setting is

@@ -124,16 +124,26 @@ async Task DurableAsync(Service service, string where, bool alerts)
         n => Contact((int)(n % callers), Interlocked.Increment(ref paced) + 10_000_000)));
 
     long referrals = -1;
-    report.Add(await Load.ClosedAsync($"70% reads / 30% writes with referrals, {where}", callers, phase, async (caller, n) =>
+    // Each kind of call's own latencies too, to tell where the mix's tail comes from (warm-up calls included).
+    var kinds = new ConcurrentDictionary<string, List<double>>();
+    async Task Timed(string kind, Func<Task> call)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await call();
+        var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var list = kinds.GetOrAdd(kind, _ => new List<double>());
+        lock (list) list.Add(ms);
+    }
+    var mix = await Load.ClosedAsync($"70% reads / 30% writes with referrals, {where}", callers, phase, async (caller, n) =>
     {
         var dice = (int)(n % 100);
         if (dice < 70)
         {
-            await service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers);
+            await Timed("GetClient", async () => await service.ClientsApi(caller).GetClientAsync(new GetClientRequest { ClientId = AnyClient() }, service.Headers));
         }
         else if (dice < 85)
         {
-            await Contact(caller, n + 20_000_000);
+            await Timed("RecordContact", () => Contact(caller, n + 20_000_000));
         }
         else if (dice < 93 || !service.PendingReferrals.TryDequeue(out var pending))
         {
@@ -141,16 +151,28 @@ async Task DurableAsync(Service service, string where, bool alerts)
             var pair = Interlocked.Increment(ref referrals);
             var program = service.Programs[(int)(pair / service.Clients.Count % service.Programs.Count)];
             var person = service.Clients[(int)(pair % service.Clients.Count)];
-            var referral = await service.ProgramsApi(caller).ReferAsync(new ReferRequest
-                { RequestId = $"refer-{run}-{n}", ClientId = person, ProgramId = program, Domain = NeedDomain.Housing }, service.Headers);
-            service.PendingReferrals.Enqueue((program, referral.ReferralId));
+            await Timed("Refer", async () =>
+            {
+                var referral = await service.ProgramsApi(caller).ReferAsync(new ReferRequest
+                    { RequestId = $"refer-{run}-{n}", ClientId = person, ProgramId = program, Domain = NeedDomain.Housing }, service.Headers);
+                service.PendingReferrals.Enqueue((program, referral.ReferralId));
+            });
         }
         else
         {
-            await service.ProgramsApi(caller).RespondToReferralAsync(new RespondToReferralRequest
-                { RequestId = $"respond-{run}-{n}", ProgramId = pending.Program, ReferralId = pending.Referral, Accept = true }, service.Headers);
+            await Timed("RespondToReferral", async () => await service.ProgramsApi(caller).RespondToReferralAsync(new RespondToReferralRequest
+                { RequestId = $"respond-{run}-{n}", ProgramId = pending.Program, ReferralId = pending.Referral, Accept = true }, service.Headers));
         }
-    }));
+    });
+    var byKind = kinds.OrderBy(k => k.Key, StringComparer.Ordinal).Select(k =>
+    {
+        lock (k.Value)
+        {
+            var m = Load.Summarize(k.Key, k.Value.ToList(), phase, new());
+            return $"{k.Key} p50 {m.P50Ms:0.0} / p99 {m.P99Ms:0.0} ms";
+        }
+    });
+    report.Add(mix, $"by call: {string.Join("; ", byKind)}");
 
     // Alert latency: a case manager subscribed to the team feed; each consent toggle raises one alert on it.
     foreach (var rate in alerts ? new[] { 100, 500, 1000 } : [])

@@ -33,6 +33,8 @@ public abstract class GapOwnerGrain<TState>(
 {
     private DueRegistration? _due;
     private GrainHistory? _history;
+    private bool _deliveriesUnsaved;
+    private bool _writeFailed;
 
     protected IPersistentState<TState> Stored => stored;
     protected TState S => stored.State;
@@ -45,6 +47,52 @@ public abstract class GapOwnerGrain<TState>(
     /// Re-evaluates gaps, persists, delivers and schedules; <paramref name="mutated"/> false writes only if needed.
     /// </summary>
     protected abstract Task CommitAsync(bool mutated = true);
+
+    /// <summary>
+    /// Writes the state; a failed write drops the activation (<see cref="StateWrites.WriteOrDeactivateAsync{T}"/>).
+    /// Deliveries noted before it are saved with it.
+    /// </summary>
+    protected async Task WriteStateAsync()
+    {
+        var unsaved = _deliveriesUnsaved;
+        _deliveriesUnsaved = false;
+        try
+        {
+            await Stored.WriteOrDeactivateAsync(DeactivateOnIdle);
+        }
+        catch
+        {
+            _deliveriesUnsaved = unsaved;
+            _writeFailed = true;
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Notes that deliveries were made since the last write (alerts taken by their feeds, referrals and answers by
+    /// the other side, caseload notices by teams). Their marks are written with the next change, or when the
+    /// activation ends, not at once: one write fewer on the answer's path. A crash before then only delivers them
+    /// again, and every receiver takes a delivery once (a feed by alert id, a program by referral id, a client by
+    /// version, a team by decision number). Nothing else is ever left unwritten.
+    /// </summary>
+    protected void DeliveriesMade() => _deliveriesUnsaved = true;
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Not after a failed write: memory then holds a change the caller was told failed.
+        if (_deliveriesUnsaved && !_writeFailed)
+        {
+            try
+            {
+                await Stored.WriteStateAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Delivered again by the next activation; receivers take each delivery once.
+            }
+        }
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
 
     /// <summary>NOT_FOUND, naming the owner's id field, unless it is registered.</summary>
     protected abstract void RequireRegistered();

@@ -266,7 +266,7 @@ public sealed class ClientGrain(
         referralsChanged |= releaseChanged;
         var hadOutbox = S.Outbox.Count > 0;
         delivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
-        if (hadOutbox || referralsChanged) await PersistAsync();
+        if (hadOutbox || referralsChanged) DeliveriesMade();
         await ScheduleAsync(delivered ? changes.NextDueAt : now + GapKeeping.DeliveryRetry);
     }
 
@@ -323,7 +323,7 @@ public sealed class ClientGrain(
 
     private async Task PersistAsync()
     {
-        await Stored.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await WriteStateAsync();
         await History.FileAsync(S.Requests, S.Timeline);
     }
 

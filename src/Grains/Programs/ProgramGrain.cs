@@ -242,7 +242,7 @@ public sealed class ProgramGrain(
 
     private async Task PersistAsync()
     {
-        await Stored.WriteOrDeactivateAsync(DeactivateOnIdle);
+        await WriteStateAsync();
         await History.FileAsync(S.Requests);
         // Ended referrals the client knows the end of leave the state once enough have gathered.
         var ended = S.Referrals.Values
@@ -281,7 +281,7 @@ public sealed class ProgramGrain(
         }
         var hadOutbox = S.Outbox.Count > 0;
         allDelivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
-        if (delivered > 0 || hadOutbox) await PersistAsync();
+        if (delivered > 0 || hadOutbox) DeliveriesMade();
         // Anything left undelivered makes the owner due now, so the clock retries it.
         await ScheduleAsync(allDelivered ? nextDue : Time.GetUtcNow() + GapKeeping.DeliveryRetry);
     }

@@ -1,0 +1,98 @@
+using CareCoordination.Alerts;
+using CareCoordination.Clients;
+using CareCoordination.Tests.Gateway;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Serialization;
+
+namespace CareCoordination.Tests.Storage;
+
+/// <summary>
+/// A write's alerts are stored with it (the outbox), then delivered; that they were delivered is written with the
+/// person's next change or when their record leaves memory, not as a second write on the answer's path. Nothing is
+/// delivered twice across a restart.
+/// </summary>
+public sealed class DeliveryMarksTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "cc-marks-" + Guid.NewGuid().ToString("N"));
+
+    private Dictionary<string, string?> Settings => new()
+    {
+        ["Storage:Provider"] = "Sqlite",
+        ["Storage:SqlitePath"] = Path.Combine(_dir, "care.db"),
+    };
+
+    [Fact]
+    public async Task Delivered_alerts_are_marked_when_the_record_leaves_memory_and_never_delivered_twice()
+    {
+        string client;
+        List<string> feeds;
+        List<string> delivered;
+        var gateway = await GatewayFixture.StartWithAsync(Settings);
+        try
+        {
+            var s = await new ApiScenario(gateway).WithTeamAsync();
+            client = await s.ClientAsync();
+            // Consent that runs out in five days: the write opens a ConsentExpiring gap, announced on the team feed.
+            await gateway.Clients.RecordConsentAsync(new Api.V1.RecordConsentRequest
+            {
+                RequestId = TestKeys.Request(), ClientId = client, Scopes = { Api.V1.ConsentScope.CareTeam },
+                ExpiresAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(
+                    gateway.Clock.GetUtcNow().AddDays(5)),
+            }, s.Worker);
+            var grains = gateway.App.Services.GetRequiredService<IGrainFactory>();
+            feeds = (await grains.GetGrain<IClientGrain>(client).GetOpenGapsAsync()).Select(g => g.FeedId)
+                .Distinct().ToList();
+            delivered = await AlertsOfAsync(grains, feeds, client);
+            Assert.NotEmpty(delivered);
+            // Delivered and in the feeds, while the stored record still lists the last write's alerts to deliver.
+            Assert.NotEmpty(StoredState(gateway, client).Outbox);
+        }
+        finally
+        {
+            await gateway.DisposeAsync(); // a graceful stop: every record leaves memory
+        }
+
+        var again = await GatewayFixture.StartWithAsync(Settings);
+        try
+        {
+            Assert.Empty(StoredState(again, client).Outbox); // the marks were written as the record left memory
+            await again.Clients.GetClientAsync(new Api.V1.GetClientRequest { ClientId = client });
+            var grains = again.App.Services.GetRequiredService<IGrainFactory>();
+            Assert.Equal(delivered, await AlertsOfAsync(grains, feeds, client));
+        }
+        finally
+        {
+            await again.DisposeAsync();
+        }
+    }
+
+    /// <summary>The person's alerts in these feeds, each stored once.</summary>
+    private static async Task<List<string>> AlertsOfAsync(IGrainFactory grains, List<string> feeds, string client)
+    {
+        var ids = new List<string>();
+        foreach (var feed in feeds)
+            ids.AddRange((await grains.GetGrain<IAlertFeedGrain>(feed).ReadAsync(0, 1000)).Alerts
+                .Where(a => a.Owner.Id == client).Select(a => a.AlertId));
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        return ids.Order(StringComparer.Ordinal).ToList();
+    }
+
+    private ClientState StoredState(GatewayFixture gateway, string client)
+    {
+        using var connection =
+            new SqliteConnection($"Data Source={Path.Combine(_dir, "care.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT payload FROM grain_state WHERE grain_id = $g";
+        command.Parameters.AddWithValue("$g", "client/" + client);
+        var payload = (byte[])(command.ExecuteScalar() ?? throw new InvalidOperationException($"no state for {client}"));
+        return gateway.App.Services.GetRequiredService<Serializer>().Deserialize<ClientState>(payload);
+    }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+}

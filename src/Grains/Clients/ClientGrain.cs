@@ -258,7 +258,12 @@ public sealed class ClientGrain(
         var now = Time.GetUtcNow();
         var outboxBefore = S.Outbox.Count;
         var changes = S.ReconcileGaps(now, Thresholds, Owner, Feed);
-        if (mutated || changes.Any || S.Outbox.Count != outboxBefore) await PersistAsync();
+        // The state and the clock's due time are written at once: two stores, one group commit instead of two in a
+        // row. Either may land without the other: a due time without its state only wakes the owner to find nothing
+        // due, and a failed write fails the call, which is retried by its request id.
+        await Task.WhenAll(
+            mutated || changes.Any || S.Outbox.Count != outboxBefore ? PersistAsync() : Task.CompletedTask,
+            ScheduleAsync(changes.NextDueAt));
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
         var (released, releaseChanged) = await DeliverTeamNoticesAsync();
@@ -267,7 +272,8 @@ public sealed class ClientGrain(
         var hadOutbox = S.Outbox.Count > 0;
         delivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
         if (hadOutbox || referralsChanged) DeliveriesMade();
-        await ScheduleAsync(delivered ? changes.NextDueAt : now + GapKeeping.DeliveryRetry);
+        // Anything left undelivered makes the owner due soon, so the clock retries it.
+        if (!delivered) await ScheduleAsync(now + GapKeeping.DeliveryRetry);
     }
 
     private static ReferralStatus SideOfClient(Referral r) =>

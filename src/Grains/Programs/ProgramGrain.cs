@@ -236,8 +236,10 @@ public sealed class ProgramGrain(
         var now = Time.GetUtcNow();
         var t = GapOptions.ForProgram(S.ProgramId, S.Region);
         var changes = S.ReconcileGaps(now, t, Owner, Feed);
-        if (mutated || changes.Any) await PersistAsync();
-        await SyncAsync(changes.NextDueAt);
+        // State and due time at once, one group commit (see ClientGrain.CommitAsync).
+        await Task.WhenAll(mutated || changes.Any ? PersistAsync() : Task.CompletedTask,
+            ScheduleAsync(changes.NextDueAt));
+        await SyncAsync();
     }
 
     private async Task PersistAsync()
@@ -257,7 +259,7 @@ public sealed class ProgramGrain(
             }
     }
 
-    private async Task SyncAsync(DateTimeOffset? nextDue)
+    private async Task SyncAsync()
     {
         var pending = S.Referrals.Values.Where(r => r.ClientKnowsVersion < r.Version).ToList();
         var allDelivered = true;
@@ -283,7 +285,7 @@ public sealed class ProgramGrain(
         allDelivered &= await GapKeeping.TryFlushAsync(GrainFactory, S.Outbox);
         if (delivered > 0 || hadOutbox) DeliveriesMade();
         // Anything left undelivered makes the owner due now, so the clock retries it.
-        await ScheduleAsync(allDelivered ? nextDue : Time.GetUtcNow() + GapKeeping.DeliveryRetry);
+        if (!allDelivered) await ScheduleAsync(Time.GetUtcNow() + GapKeeping.DeliveryRetry);
     }
 
 

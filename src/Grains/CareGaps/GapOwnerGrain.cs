@@ -71,16 +71,17 @@ public abstract class GapOwnerGrain<TState>(
     /// <summary>
     /// Notes that deliveries were made since the last write (alerts taken by their feeds, referrals and answers by
     /// the other side, caseload notices by teams). Their marks are written with the next change, or when the
-    /// activation ends, not at once: one write fewer on the answer's path. A crash before then only delivers them
-    /// again, and every receiver takes a delivery once (a feed by alert id, a program by referral id, a client by
-    /// version, a team by decision number). Nothing else is ever left unwritten.
+    /// record leaves memory after idling, not at once: one write fewer on the answer's path. A crash or a shutdown
+    /// before then only delivers them again, and every receiver takes a delivery once (a feed by alert id, a program
+    /// by referral id, a client by version, a team by decision number). Nothing else is ever left unwritten.
     /// </summary>
     protected void DeliveriesMade() => _deliveriesUnsaved = true;
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        // Not after a failed write: memory then holds a change the caller was told failed.
-        if (_deliveriesUnsaved && !_writeFailed)
+        // Not after a failed write: memory then holds a change the caller was told failed. Not on shutdown either:
+        // storage may be going too (the in-memory store's grains are), and delivering again is harmless.
+        if (_deliveriesUnsaved && !_writeFailed && reason.ReasonCode != DeactivationReasonCode.ShuttingDown)
         {
             try
             {

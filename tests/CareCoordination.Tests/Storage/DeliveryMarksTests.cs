@@ -9,8 +9,8 @@ namespace CareCoordination.Tests.Storage;
 
 /// <summary>
 /// A write's alerts are stored with it (the outbox), then delivered; that they were delivered is written with the
-/// person's next change or when their record leaves memory, not as a second write on the answer's path. Nothing is
-/// delivered twice across a restart.
+/// person's next change or when their record leaves memory after idling, not as a second write on the answer's path.
+/// Nothing is lost or delivered twice across a restart that came before the mark.
 /// </summary>
 public sealed class DeliveryMarksTests : IDisposable
 {
@@ -47,16 +47,30 @@ public sealed class DeliveryMarksTests : IDisposable
             Assert.NotEmpty(delivered);
             // Delivered and in the feeds, while the stored record still lists the last write's alerts to deliver.
             Assert.NotEmpty(StoredState(gateway, client).Outbox);
+
+            // The record leaves memory after idling: the marks are written then.
+            await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+            await Eventually.HoldsAsync(() => Task.FromResult(StoredState(gateway, client).Outbox.Count == 0),
+                "the delivery marks written as the record left memory", TimeSpan.FromSeconds(30));
+            Assert.Equal(delivered, await AlertsOfAsync(grains, feeds, client));
+
+            // Delivered again (another write's alerts), then a stop: the marks are not written, nothing is lost, and
+            // the next activation delivers nothing twice.
+            await gateway.Clients.RecordConsentAsync(new Api.V1.RecordConsentRequest
+            {
+                RequestId = TestKeys.Request(), ClientId = client, Scopes = { Api.V1.ConsentScope.CareTeam },
+            }, s.Worker);
+            delivered = await AlertsOfAsync(grains, feeds, client);
+            Assert.NotEmpty(StoredState(gateway, client).Outbox);
         }
         finally
         {
-            await gateway.DisposeAsync(); // a graceful stop: every record leaves memory
+            await gateway.DisposeAsync();
         }
 
         var again = await GatewayFixture.StartWithAsync(Settings);
         try
         {
-            Assert.Empty(StoredState(again, client).Outbox); // the marks were written as the record left memory
             await again.Clients.GetClientAsync(new Api.V1.GetClientRequest { ClientId = client });
             var grains = again.App.Services.GetRequiredService<IGrainFactory>();
             Assert.Equal(delivered, await AlertsOfAsync(grains, feeds, client));

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -12,7 +10,8 @@ namespace CareCoordination.Gateway.Security;
 /// What is remembered is only what a full validation would answer again: an entry is used while the token's own
 /// expiry (with the usual clock skew) is ahead, and for <see cref="Lifetime"/> at most, so a signing key withdrawn
 /// from the identity provider stops its tokens within a minute. Refusals are never remembered: each says again what
-/// is wrong with its token. Keyed by the token's SHA-256, so the cache holds no bearer credentials; bounded.
+/// is wrong with its token. Keyed by the whole token (an exact match: nothing that merely resembles a remembered token
+/// passes unchecked), and bounded; the validated token it keeps is the one the call's principal carries anyway.
 /// IdentityModel has no cache of validation results of its own (its replay cache is the opposite: it refuses a token
 /// seen before), hence this small wrapper.
 /// </summary>
@@ -27,28 +26,23 @@ public sealed class RememberedTokens(TokenHandler inner, TimeProvider time) : To
     public override async Task<TokenValidationResult> ValidateTokenAsync(string token,
         TokenValidationParameters validationParameters)
     {
-        var key = Key(token);
-        if (_valid.TryGetValue(key, out var entry))
+        if (_valid.TryGetValue(token, out var entry))
         {
             if (time.GetElapsedTime(entry.RememberedAt) < Lifetime
                 && time.GetUtcNow().UtcDateTime < entry.ValidTo + validationParameters.ClockSkew)
                 return Copy(entry.Result);
-            _valid.TryRemove(key, out _);
+            _valid.TryRemove(token, out _);
         }
         var result = await inner.ValidateTokenAsync(token, validationParameters);
         if (result.IsValid && result.SecurityToken is { } validated)
         {
             if (_valid.Count >= Capacity) _valid.Clear(); // a burst of one-off tokens: start again
-            _valid[key] = new Entry(result, validated.ValidTo, time.GetTimestamp());
+            _valid[token] = new Entry(result, validated.ValidTo, time.GetTimestamp());
         }
         return result;
     }
 
     public override SecurityToken ReadToken(string token) => inner.ReadToken(token);
-
-    /// <summary>A cryptographic hash: a token made to collide with a remembered one must not pass
-    /// unchecked.</summary>
-    private static string Key(string token) => Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     /// <summary>Each call gets an identity of its own: nothing one request does to its principal reaches
     /// another.</summary>

@@ -6,7 +6,9 @@ namespace CareCoordination.Silo.Operations;
 /// Runs a readiness check at most once per <see cref="Freshness"/>: probes that arrive meanwhile, concurrent or
 /// repeated, share its answer. grpc.health.v1 answers without a token (load balancers probe it) and runs the checks
 /// on every call; without this, anyone who reaches the gRPC port could make the cluster and its storage answer a
-/// probe per call. One second keeps readiness as fresh as a probe interval can see.
+/// probe per call. One second keeps readiness as fresh as a probe interval can see. (grpc-dotnet's own
+/// UseHealthChecksCache answers from a health-check publisher whose first run comes seconds after start: a fresh
+/// gateway would have no answer for its first probes.)
 /// </summary>
 public sealed class SharedResultCheck<TCheck>(TCheck inner, TimeProvider time) : IHealthCheck
     where TCheck : IHealthCheck

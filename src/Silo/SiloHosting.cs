@@ -25,7 +25,6 @@ public static class SiloHosting
 {
     /// <summary>Grain state of clients, teams, programs, regions and clock shards.</summary>
     public const string StateStorage = "state";
-    private const string PubSubStorage = "PubSubStore";
     private const string Npgsql = "Npgsql";
 
     public static StorageOptions Storage(this IConfiguration configuration) =>
@@ -36,7 +35,7 @@ public static class SiloHosting
         IConfiguration configuration) =>
         services.Configure<CareGapOptions>(configuration.GetSection(CareGapOptions.Section));
 
-    /// <summary>Grains, storage, streams, reminders and the care-gap clock.</summary>
+    /// <summary>Grains, storage, reminders and the care-gap clock.</summary>
     public static ISiloBuilder AddCareCoordination(this ISiloBuilder silo, IConfiguration configuration)
     {
         silo.Services.AddCareGapOptions(configuration);
@@ -80,13 +79,10 @@ public static class SiloHosting
                 silo.Services.AddSingleton<IGapDueStore, PostgresGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, PostgresAuditStore>();
                 silo.Services.AddSingleton<IHistoryStore, PostgresHistoryStore>();
-                foreach (var name in new[] { StateStorage, PubSubStorage })
-                {
-                    silo.AddAdoNetGrainStorage(name, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
-                    // The last keyed registration wins: the stock provider, wrapped so outages surface as retryable.
-                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
-                        new GuardedGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)key!)));
-                }
+                silo.AddAdoNetGrainStorage(StateStorage, o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
+                // The last keyed registration wins: the stock provider, wrapped so outages surface as retryable.
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StateStorage, (sp, key) =>
+                    new GuardedGrainStorage(AdoNetGrainStorageFactory.Create(sp, (string)key!)));
                 silo.UseAdoNetReminderService(o => { o.Invariant = Npgsql; o.ConnectionString = cs; });
                 break;
             case StorageProvider.AzureStorage:
@@ -95,29 +91,18 @@ public static class SiloHosting
                 silo.Services.AddSingleton<IGapDueStore, AzureGapDueStore>();
                 silo.Services.AddSingleton<IAuditStore, AzureAuditStore>();
                 silo.Services.AddSingleton<IHistoryStore, AzureHistoryStore>();
-                foreach (var name in new[] { StateStorage, PubSubStorage })
+                // Orleans' own binary serializer (version-tolerant by the [Id]s), as the embedded store uses: the
+                // provider's default, JSON, makes a person's record about four times larger in its entity.
+                silo.AddAzureTableGrainStorage(StateStorage, o => o.Configure<Serializer>((options, serializer) =>
                 {
-                    // Orleans' own binary serializer (version-tolerant by the [Id]s), as the embedded store uses: the
-                    // provider's default, JSON, makes a person's record about four times larger in its entity.
-                    silo.AddAzureTableGrainStorage(name, o => o.Configure<Serializer>((options, serializer) =>
-                    {
-                        options.TableServiceClient = azure.Service;
-                        options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
-                    }));
-                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) =>
-                        new GuardedGrainStorage(AzureTableGrainStorageFactory.Create(sp, (string)key!)));
-                }
+                    options.TableServiceClient = azure.Service;
+                    options.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+                }));
+                silo.Services.AddKeyedSingleton<IGrainStorage>(StateStorage, (sp, key) =>
+                    new GuardedGrainStorage(AzureTableGrainStorageFactory.Create(sp, (string)key!)));
                 silo.UseAzureTableReminderService(o => o.TableServiceClient = azure.Service);
                 break;
         }
-        if (storage.Provider is not (StorageProvider.Postgres or StorageProvider.AzureStorage))
-            silo.AddMemoryGrainStorage(PubSubStorage);
-        // The pulling agents look for new alerts every 20 ms instead of Orleans' 100 ms default: a live alert waited
-        // 0-100 ms in the queue before its push (the bulk of its delivery latency), at the cost of a few hundred
-        // cheap polls a second per silo.
-        silo.AddMemoryStreams(AlertFeeds.StreamProvider, stream => stream.ConfigurePullingAgent(agent =>
-            agent.Configure(o => o.GetQueueMsgsTimerPeriod =
-                configuration.GetValue("Alerts:PollPeriod", TimeSpan.FromMilliseconds(20)))));
         return silo;
     }
 
@@ -184,7 +169,6 @@ public static class SiloHosting
         client.Configure<ClientMessagingOptions>(o =>
             o.ResponseTimeout = configuration.GetValue("Orleans:ResponseTimeout", TimeSpan.FromSeconds(10)));
         client.Services.AddSingleton<IClientConnectionRetryFilter, ClusterConnectionRetry>();
-        client.AddMemoryStreams(AlertFeeds.StreamProvider);
         return client;
     }
 

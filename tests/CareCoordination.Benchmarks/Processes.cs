@@ -68,6 +68,8 @@ public sealed class Started : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Environment.GetEnvironmentVariable("CC_BENCH_LOGS") is { Length: > 0 } logs)
+            lock (_output) File.WriteAllLines(Path.Combine(logs, $"{_process.Id}.log"), _output);
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

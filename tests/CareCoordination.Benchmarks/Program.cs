@@ -16,8 +16,10 @@ if (args.FirstOrDefault() == "noop-server")
 
 var seconds = Option("--seconds", 8);
 // --only memory-writes: just the in-memory write phase, printing the gateway's PID first (to attach a profiler);
-// --only sqlite: the no-op and the embedded durable phases, without alerts and memory; --only memory: memory alone;
+// --only sqlite: the no-op and the embedded durable phases, without alerts and memory; --only alerts: the alert
+// latencies alone (on the embedded service); --only memory: memory alone;
 // --postgres: also the durable phases on the local PostgreSQL cluster (3 silos, 2 gateways; needs PostgreSQL installed).
+// CC_BENCH_LOGS=<folder>: each started process's output is kept there, as <pid>.log, when it stops.
 var only = Array.IndexOf(args, "--only") is var o and >= 0 && o + 1 < args.Length ? args[o + 1] : null;
 var callers = Option("--callers", 32);
 var postgres = args.Contains("--postgres");
@@ -43,9 +45,9 @@ await using (var server = await Started.RunAsync("no-op server", "CareCoordinati
 
 // 2. The service, embedded, on its durable default (SQLite, synchronous=FULL); and, on request (--postgres), the
 // PostgreSQL cluster of deploy/local-cluster.sh (3 silos, 2 gateways, one database) on the same machine.
-if (only is null or "sqlite")
+if (only is null or "sqlite" or "alerts")
 await using (var service = await Service.StartAsync("Sqlite"))
-    await DurableAsync(service, "embedded SQLite", alerts: only is null);
+    await DurableAsync(service, "embedded SQLite", alerts: only is null or "alerts");
 if (postgres)
 await using (var cluster = await Service.StartClusterAsync())
     await DurableAsync(cluster, "PostgreSQL cluster", alerts: false);
@@ -94,6 +96,11 @@ async Task DurableAsync(Service service, string where, bool alerts)
     await service.BuildRegionAsync(clients: 200, programs: 20, service.Team);
     if (only is not null && !service.IsCluster) Console.Error.WriteLine($"  gateway pid {service.Process.Pid}");
     report.Note($"{where}: region built: 200 people with consent, assessment, 2 goals and 5 contacts each, 20 programs ({setup.Elapsed.TotalSeconds:0.0} s)");
+    if (only == "alerts")
+    {
+        await AlertLatenciesAsync();
+        return;
+    }
     var random = new ThreadLocal<Random>(() => new Random(Environment.CurrentManagedThreadId));
     string AnyClient() => service.Clients[random.Value!.Next(service.Clients.Count)];
 
@@ -174,9 +181,14 @@ async Task DurableAsync(Service service, string where, bool alerts)
     });
     report.Add(mix, $"by call: {string.Join("; ", byKind)}");
 
+    await AlertLatenciesAsync();
+
     // Alert latency: a case manager subscribed to the team feed; each consent toggle raises one alert on it.
-    foreach (var rate in alerts ? new[] { 100, 500, 1000 } : [])
-        report.Add(await AlertLatencyAsync(service, rate, phase), "write sent → alert received by the subscriber");
+    async Task AlertLatenciesAsync()
+    {
+        foreach (var rate in alerts ? new[] { 100, 500, 1000 } : [])
+            report.Add(await AlertLatencyAsync(service, rate, phase), "write sent → alert received by the subscriber");
+    }
 }
 
 int Option(string name, int fallback)

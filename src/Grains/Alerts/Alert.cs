@@ -47,9 +47,6 @@ public sealed record Alert(
 /// <summary>Where alerts of a team, a program or a region's unassigned clients are kept and pushed.</summary>
 public static class AlertFeeds
 {
-    public const string StreamProvider = "Alerts";
-    public const string StreamNamespace = "alerts";
-
     public static string Team(string teamId) => $"team:{teamId}";
     public static string Program(string programId) => $"program:{programId}";
     /// <summary>Alerts of clients not yet assigned to a team reach the region's intake.</summary>

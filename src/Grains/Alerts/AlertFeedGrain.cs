@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using CareCoordination.Common;
+using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
-using Orleans.Runtime;
-using Orleans.Streams;
+using Orleans.Utilities;
 
 namespace CareCoordination.Alerts;
 
@@ -22,6 +22,26 @@ public interface IAlertFeedGrain : IGrainWithStringKey
     /// <summary>Alerts with a sequence above <paramref name="afterSequence"/>, oldest first.</summary>
     [Alias("Read")]
     Task<AlertPage> ReadAsync(long afterSequence, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Pushes the alerts stored from now on to <paramref name="watcher"/> for <see cref="AlertFeedGrain.WatchFor"/>;
+    /// a watcher renews by calling again (a new activation of the feed knows no watchers).
+    /// </summary>
+    [Alias("Watch")]
+    Task WatchAsync(IAlertFeedWatcher watcher);
+
+    [Alias("Unwatch")]
+    Task UnwatchAsync(IAlertFeedWatcher watcher);
+}
+
+/// <summary>A live subscription in a gateway, told of each batch of alerts as soon as the feed has stored it.</summary>
+[Alias("cc.IAlertFeedWatcher")]
+public interface IAlertFeedWatcher : IGrainObserver
+{
+    /// <summary>One way: the feed does not wait on its watchers, and a watcher that misses a batch reads it from the
+    /// feed (it sees the hole in the sequence, or its next scheduled catch-up finds it).</summary>
+    [OneWay, Alias("Stored")]
+    Task StoredAsync(IReadOnlyList<Alert> alerts);
 }
 
 /// <summary>
@@ -30,13 +50,33 @@ public interface IAlertFeedGrain : IGrainWithStringKey
 /// on PostgreSQL, one entity-group transaction on Azure). A busy team feed then takes many alerts per commit
 /// instead of one commit per write. Reentrant so that calls can join a batch; the grain's single-threaded turns
 /// keep the batch list consistent, and the store numbers a batch in the order its alerts were queued.
+/// <para>Live push goes straight from the feed to its watchers (Orleans grain observers), one one-way message per
+/// stored batch and watcher: no queue to poll between the store and the subscriber. It is best effort, like any
+/// message: what a watcher misses it reads from the durable feed.</para>
 /// </summary>
 [GrainType("alert-feed"), Reentrant]
-public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGrain
+public sealed class AlertFeedGrain(IAlertFeedStore store, ILogger<AlertFeedGrain> logger) : Grain, IAlertFeedGrain
 {
+    /// <summary>How long a watch lasts without renewal: a gateway renews well within it, and the watch of a
+    /// gateway that went away without unwatching lapses.</summary>
+    public static readonly TimeSpan WatchFor = TimeSpan.FromMinutes(1);
+
     private readonly List<(IReadOnlyList<Alert> Alerts, TaskCompletionSource Stored, ActivityContext Caller)> _queued =
         [];
+    private readonly ObserverManager<IAlertFeedWatcher> _watchers = new(WatchFor, logger);
     private bool _storing;
+
+    public Task WatchAsync(IAlertFeedWatcher watcher)
+    {
+        _watchers.Subscribe(watcher, watcher);
+        return Task.CompletedTask;
+    }
+
+    public Task UnwatchAsync(IAlertFeedWatcher watcher)
+    {
+        _watchers.Unsubscribe(watcher);
+        return Task.CompletedTask;
+    }
 
     private string FeedId => this.GetPrimaryKeyString();
 
@@ -90,16 +130,8 @@ public sealed class AlertFeedGrain(IAlertFeedStore store) : Grain, IAlertFeedGra
         if (added.Count == 0) return;
 
         // Live push is best effort: a subscriber that misses it catches up from the stored feed by sequence.
-        try
-        {
-            var stream = this.GetStreamProvider(AlertFeeds.StreamProvider)
-                .GetStream<Alert>(StreamId.Create(AlertFeeds.StreamNamespace, FeedId));
-            foreach (var a in added) await stream.OnNextAsync(a);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // Swallowed on purpose: the alert is durable and subscribers re-read the feed for what the stream missed.
-        }
+        // Sent without awaiting (one-way), so no other turn of this reentrant grain can change the watchers meanwhile.
+        if (_watchers.Count > 0) _watchers.Notify(w => { _ = w.StoredAsync(added); });
     }
 
     public async Task<AlertPage> ReadAsync(long afterSequence, int max,

@@ -20,7 +20,6 @@ public sealed class ClusterFixture : IAsyncLifetime
     {
         var builder = new TestClusterBuilder(2);
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
-        builder.AddClientBuilderConfigurator<ClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }
@@ -40,11 +39,6 @@ public sealed class ClusterFixture : IAsyncLifetime
             silo.Services.AddSingleton(new CareClock(Clock));
             silo.AddCareCoordination(TestConfiguration());
         }
-    }
-
-    private sealed class ClientConfigurator : IClientBuilderConfigurator
-    {
-        public void Configure(IConfiguration configuration, IClientBuilder client) => client.AddMemoryStreams(AlertFeeds.StreamProvider);
     }
 }
 

@@ -50,6 +50,15 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
             Assert.Equal($"team:{s.TeamId}", alert.FeedId);
             Assert.Equal(alert.Gap.GapId, alert.AcknowledgeGapId);
             Assert.False(string.IsNullOrEmpty(alert.Gap.Action));
+
+            // Orleans holds a subscription's watcher weakly: after a full collection it must still be there.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            await live.Clients.RecordConsentAsync(new RecordConsentRequest
+                { RequestId = TestKeys.Request(), ClientId = id, Scopes = { ConsentScope.CareTeam } }, s.Worker);
+            var closed = await NextAsync(call, a => a.Gap.Rule == CareGapRule.ConsentExpiring);
+            Assert.Equal(AlertKind.Closed, closed.Kind);
         }
         finally
         {

@@ -101,7 +101,8 @@ public sealed class DeliveryMarksTests : IDisposable
         command.CommandText = "SELECT payload FROM grain_state WHERE grain_id = $g";
         command.Parameters.AddWithValue("$g", "client/" + client);
         var payload = (byte[])(command.ExecuteScalar() ?? throw new InvalidOperationException($"no state for {client}"));
-        return gateway.App.Services.GetRequiredService<Serializer>().Deserialize<ClientState>(payload);
+        return gateway.App.Services.GetRequiredService<Serializer>().Deserialize<ClientState>(payload)
+            ?? throw new InvalidOperationException($"the stored state of {client} is empty");
     }
 
     public void Dispose()

@@ -25,6 +25,7 @@ public static partial class H2Load
         await File.WriteAllBytesAsync(body, frame);
         try
         {
+            await RequireOkAsync(port, path, frame, bearer);
             var psi = new ProcessStartInfo("h2load") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in new[] { "-D", ((int)duration.TotalSeconds).ToString(), "--warm-up-time=2", "-t", "1", "-c", "4", "-m", (streams / 4).ToString(),
                          "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers" })
@@ -45,6 +46,29 @@ public static partial class H2Load
         {
             File.Delete(body);
         }
+    }
+
+    /// <summary>
+    /// h2load counts every HTTP 200 as a success, and a refused gRPC call is an HTTP 200 too (its status is in the
+    /// trailers): the same request is sent once first and must answer OK, or the run would measure refusals.
+    /// </summary>
+    private static async Task RequireOkAsync(int port, string path, byte[] frame, string? bearer)
+    {
+        using var http = new HttpClient(new SocketsHttpHandler());
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}{path}")
+        {
+            Version = System.Net.HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(frame),
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        request.Headers.TryAddWithoutValidation("te", "trailers");
+        if (bearer is not null) request.Headers.TryAddWithoutValidation("authorization", $"Bearer {bearer}");
+        using var response = await http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        var status = response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.First()
+            : response.Headers.TryGetValues("grpc-status", out var h) ? h.First() : "none";
+        if (status != "0")
+            throw new InvalidOperationException($"{path} answers grpc-status {status}, not OK: h2load would measure refusals");
     }
 
     private static double Ms(Match mean) => !mean.Success ? double.NaN

@@ -8,44 +8,68 @@ namespace CareCoordination.Benchmarks;
 /// <summary>
 /// The same unary call driven by h2load (nghttp2-client), a load generator in C that takes far less CPU than the
 /// .NET client: on a 2-core machine the driver shares the cores with the server, so a lighter driver shows more of
-/// the server's own speed. One fixed request body, so only for reads. Skipped when h2load is not installed.
+/// the server's own speed. A fixed request body per process, so only for reads. Skipped when h2load is not
+/// installed.
 /// </summary>
 public static partial class H2Load
 {
     public static bool Installed => File.Exists("/usr/bin/h2load");
 
-    public static async Task<Measured?> RunAsync(string name, int port, string path, IMessage request, string? bearer, TimeSpan duration, int streams)
+    /// <summary>
+    /// One h2load process per request body, run at once, their rates summed: h2load sends one fixed body, so reading
+    /// several people (as a platform does) takes one process each. <paramref name="streams"/> calls in flight in all.
+    /// </summary>
+    public static async Task<Measured?> RunAsync(string name, int port, string path, IReadOnlyList<IMessage> requests,
+        string? bearer, TimeSpan duration, int streams)
     {
         if (!Installed) return null;
-        var body = Path.GetTempFileName();
-        var message = request.ToByteArray();
-        var frame = new byte[5 + message.Length]; // gRPC framing: uncompressed flag, big-endian length, message
-        frame[1] = (byte)(message.Length >> 24); frame[2] = (byte)(message.Length >> 16); frame[3] = (byte)(message.Length >> 8); frame[4] = (byte)message.Length;
-        message.CopyTo(frame, 5);
-        await File.WriteAllBytesAsync(body, frame);
+        var bodies = new List<string>();
         try
         {
-            await RequireOkAsync(port, path, frame, bearer);
-            var psi = new ProcessStartInfo("h2load") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "-D", ((int)duration.TotalSeconds).ToString(), "--warm-up-time=2", "-t", "1", "-c", "4", "-m", (streams / 4).ToString(),
-                         "-d", body, "-H", "content-type: application/grpc", "-H", "te: trailers" })
-                psi.ArgumentList.Add(a);
-            if (bearer is not null) { psi.ArgumentList.Add("-H"); psi.ArgumentList.Add($"authorization: Bearer {bearer}"); }
-            psi.ArgumentList.Add($"http://127.0.0.1:{port}{path}");
-            using var h2load = Process.Start(psi)!;
-            var output = await h2load.StandardOutput.ReadToEndAsync();
-            await h2load.WaitForExitAsync();
-            var rate = Finished().Match(output);
-            var failed = Failed().Match(output);
-            var mean = MeanTime().Match(output);
-            if (!rate.Success) throw new InvalidOperationException($"h2load: {output}");
-            return new Measured(name, double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), Ms(mean), double.NaN, double.NaN,
-                failed.Success ? int.Parse(failed.Groups[1].Value) : 0, "HTTP failures");
+            foreach (var request in requests)
+            {
+                var message = request.ToByteArray();
+                var frame = new byte[5 + message.Length]; // gRPC framing: uncompressed flag, big-endian length, message
+                frame[1] = (byte)(message.Length >> 24); frame[2] = (byte)(message.Length >> 16);
+                frame[3] = (byte)(message.Length >> 8); frame[4] = (byte)message.Length;
+                message.CopyTo(frame, 5);
+                await RequireOkAsync(port, path, frame, bearer);
+                var body = Path.GetTempFileName();
+                bodies.Add(body);
+                await File.WriteAllBytesAsync(body, frame);
+            }
+            var connections = Math.Max(1, 4 / bodies.Count);
+            var perConnection = Math.Max(1, streams / (bodies.Count * connections));
+            var runs = await Task.WhenAll(bodies.Select(body => RunOneAsync(port, path, body, bearer, duration, connections,
+                perConnection)));
+            var total = runs.Sum(r => r.PerSecond);
+            return new Measured(name, total, runs.Sum(r => r.MeanMs * r.PerSecond) / total, double.NaN, double.NaN,
+                runs.Sum(r => r.Failed), "HTTP failures");
         }
         finally
         {
-            File.Delete(body);
+            foreach (var body in bodies) File.Delete(body);
         }
+    }
+
+    private static async Task<(double PerSecond, double MeanMs, int Failed)> RunOneAsync(int port, string path,
+        string body, string? bearer, TimeSpan duration, int connections, int perConnection)
+    {
+        var psi = new ProcessStartInfo("h2load") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-D", ((int)duration.TotalSeconds).ToString(), "--warm-up-time=2", "-t", "1",
+                     "-c", connections.ToString(), "-m", perConnection.ToString(), "-d", body,
+                     "-H", "content-type: application/grpc", "-H", "te: trailers" })
+            psi.ArgumentList.Add(a);
+        if (bearer is not null) { psi.ArgumentList.Add("-H"); psi.ArgumentList.Add($"authorization: Bearer {bearer}"); }
+        psi.ArgumentList.Add($"http://127.0.0.1:{port}{path}");
+        using var h2load = Process.Start(psi)!;
+        var output = await h2load.StandardOutput.ReadToEndAsync();
+        await h2load.WaitForExitAsync();
+        var rate = Finished().Match(output);
+        var failed = Failed().Match(output);
+        if (!rate.Success) throw new InvalidOperationException($"h2load: {output}");
+        return (double.Parse(rate.Groups[1].Value, CultureInfo.InvariantCulture), Ms(MeanTime().Match(output)),
+            failed.Success ? int.Parse(failed.Groups[1].Value) : 0);
     }
 
     /// <summary>

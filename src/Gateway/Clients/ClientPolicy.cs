@@ -22,7 +22,18 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
     public async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
         CancellationToken cancellationToken)
     {
-        var client = await grains.Ref<IClientGrain>(id).GetAccessFactsAsync(cancellationToken);
+        if (request is not Api.V1.GetClientRequest)
+            return await DecideAsync(caller, act, id, request, await grains.Ref<IClientGrain>(id)
+                .GetAccessFactsAsync(cancellationToken), cancellationToken);
+        // Reading the record: the facts and the record from one look, so the answer is what was decided on.
+        var read = await grains.Ref<IClientGrain>(id).GetAccessFactsAndViewAsync(cancellationToken);
+        var decision = await DecideAsync(caller, act, id, request, read.Facts, cancellationToken);
+        return decision.Allowed ? decision with { Record = read.View } : decision;
+    }
+
+    private async Task<AccessDecision> DecideAsync(Caller caller, Act act, string id, IMessage request,
+        ClientAccessFacts client, CancellationToken cancellationToken)
+    {
         if (act == Act.Create && !client.Exists)
             return caller.IsService ? AccessDecision.WithinRegion(caller, AccessDecision.RegionOf(request), id)
                 : Roles.Care.Any(caller.Has) ? AccessDecision.Allow("a care worker registers a person", id)

@@ -38,10 +38,12 @@ public sealed class ClientsService(IGrainFactory grains, PageTokens pageTokens) 
     [Access(On.Client, Act.Read, "client_id", ReferralView = true)]
     public override async Task<Client> GetClient(GetClientRequest request, ServerCallContext context)
     {
-        var client = (await Client(request.ClientId).GetAsync(context.CancellationToken)).ToProto();
+        var decision = AuthorizationInterceptor.DecisionOf(context);
+        // The record the access decision was taken on (ClientPolicy reads both at once).
+        var client = (decision?.Record ?? await Client(request.ClientId).GetAsync(context.CancellationToken)).ToProto();
         // A program coordinator sees what the referral shares: the person's language needs and their referrals to
         // the coordinator's programs; not the assessment, plan, contacts, consent details or other referrals.
-        return AuthorizationInterceptor.DecisionOf(context) is { View: View.Referral, SharedPrograms: { } shared }
+        return decision is { View: View.Referral, SharedPrograms: { } shared }
             ? Mapping.ReferralView(client, shared)
             : client;
     }

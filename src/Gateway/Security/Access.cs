@@ -1,3 +1,4 @@
+using CareCoordination.Clients;
 using Google.Protobuf;
 
 namespace CareCoordination.Gateway.Security;
@@ -70,6 +71,19 @@ public enum View
 public sealed record AccessDecision(bool Allowed, string Reason, string? ClientId = null, View View = View.Full,
     IReadOnlyList<string>? SharedPrograms = null)
 {
+    /// <summary>
+    /// The person's record the decision was taken on, when the policy read it with the facts (a read of the record):
+    /// the service answers with exactly what was decided on, without a second call.
+    /// </summary>
+    public ClientView? Record { get; init; }
+
+    // What a decision's text shows, should it ever reach a log: not the person's id, nor their record.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Allowed = {Allowed}, Reason = {Reason}, View = {View}");
+        return true;
+    }
+
     public static AccessDecision Deny(string reason, string? clientId = null) =>
         new(false, reason, clientId, View.None);
     public static AccessDecision Allow(string reason, string? clientId = null) => new(true, reason, clientId);

@@ -56,6 +56,13 @@ public sealed record Refer(
     [property: Id(1)] NeedDomain Domain,
     [property: Id(2)] string Actor);
 
+/// <summary>A person's access facts and record from one look (see
+/// <see cref="IClientGrain.GetAccessFactsAndViewAsync"/>).</summary>
+[GenerateSerializer, Immutable, Alias("cc.client-facts-view")]
+public sealed record ClientFactsAndView(
+    [property: Id(0)] ClientAccessFacts Facts,
+    [property: Id(1)] ClientView? View);
+
 // Immutable: built fresh by the grain from records it only replaces (see ClientAccessFacts).
 [GenerateSerializer, Immutable, Alias("cc.client-view")]
 public sealed record ClientView(

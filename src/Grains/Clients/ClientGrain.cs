@@ -51,6 +51,13 @@ public interface IClientGrain : ICareGapOwner
     /// <summary>Who may reach this person's record, for the gateway's access policy;
     /// <see cref="ClientAccessFacts.None"/> if unknown.</summary>
     [Alias("AccessFacts")] Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The access facts and the record, from one look at the person: a read is decided on the same state it answers
+    /// with, in one call instead of two. No record (null) if the person was never registered.
+    /// </summary>
+    [Alias("AccessFactsAndView")]
+    Task<ClientFactsAndView> GetAccessFactsAndViewAsync(CancellationToken cancellationToken = default);
 }
 
 [GrainType("client")]
@@ -206,13 +213,19 @@ public sealed class ClientGrain(
         Task.FromResult(new ClientSummary(Id, S.Active, S.Gaps.Open.ToList(), S.Gaps.History.ToList(),
             S.Referrals.ToList(), S.Goals.Count, S.Goals.Count(g => g.Status == GoalStatus.Achieved), S.Registered));
 
-    public Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default)
+    public Task<ClientAccessFacts> GetAccessFactsAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(AccessFacts());
+
+    public Task<ClientFactsAndView> GetAccessFactsAndViewAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult(new ClientFactsAndView(AccessFacts(), S.Registered ? View() : null));
+
+    private ClientAccessFacts AccessFacts()
     {
-        if (!S.Registered) return Task.FromResult(ClientAccessFacts.None);
+        if (!S.Registered) return ClientAccessFacts.None;
         var now = Time.GetUtcNow();
         var consent = S.Consent is { } c ? c.Scopes.Where(scope => c.Allows(scope, now)).ToList() : [];
-        return Task.FromResult(new ClientAccessFacts(true, S.Region, S.TeamId, S.LeadWorkerId, S.RegisteredBy,
-            S.Referrals.Where(r => r.Open).Select(r => r.ProgramId).Distinct().ToList(), consent));
+        return new ClientAccessFacts(true, S.Region, S.TeamId, S.LeadWorkerId, S.RegisteredBy,
+            S.Referrals.Where(r => r.Open).Select(r => r.ProgramId).Distinct().ToList(), consent);
     }
 
     protected override void OnGapWorked(DateTimeOffset at, string kind, OpenGap gap, string actor) =>

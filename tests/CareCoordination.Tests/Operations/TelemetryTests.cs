@@ -78,6 +78,24 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.DoesNotContain(labels, t => canaries.Any(c => t.Contains(c, StringComparison.Ordinal)));
     }
 
+    [Fact]
+    public async Task A_read_is_decided_and_answered_from_one_call_to_the_persons_record()
+    {
+        var s = await new ApiScenario(_gateway).WithTeamAsync();
+        var client = await s.ClientAsync();
+        _spans.Clear();
+
+        var read = await _gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = client }, s.Worker);
+
+        Assert.Equal(client, read.ClientId);
+        _gateway.App.Services.GetRequiredService<TracerProvider>().ForceFlush();
+        var spans = _spans.Snapshot();
+        var call = Assert.Single(spans, a => a.Source.Name == "Microsoft.AspNetCore" && a.DisplayName.Contains("GetClient"));
+        var toThePerson = spans.Where(a => a.TraceId == call.TraceId && a.Kind == ActivityKind.Client
+            && a.DisplayName.StartsWith("IClientGrain/", StringComparison.Ordinal)).Select(a => a.DisplayName).ToList();
+        Assert.Equal(["IClientGrain/GetAccessFactsAndViewAsync"], toThePerson);
+    }
+
     private static List<MetricPoint> Points(IEnumerable<Metric> metrics, string name)
     {
         var points = new List<MetricPoint>();

@@ -40,8 +40,8 @@ public static partial class H2Load
             }
             var connections = Math.Max(1, 4 / bodies.Count);
             var perConnection = Math.Max(1, streams / (bodies.Count * connections));
-            var runs = await Task.WhenAll(bodies.Select(body => RunOneAsync(port, path, body, bearer, duration, connections,
-                perConnection)));
+            var runs = await Task.WhenAll(bodies.Select(body =>
+                RunOneAsync(port, path, body, bearer, duration, connections, perConnection)));
             var total = runs.Sum(r => r.PerSecond);
             return new Measured(name, total, runs.Sum(r => r.MeanMs * r.PerSecond) / total, double.NaN, double.NaN,
                 runs.Sum(r => r.Failed), "HTTP failures");
@@ -92,7 +92,8 @@ public static partial class H2Load
         var status = response.TrailingHeaders.TryGetValues("grpc-status", out var t) ? t.First()
             : response.Headers.TryGetValues("grpc-status", out var h) ? h.First() : "none";
         if (status != "0")
-            throw new InvalidOperationException($"{path} answers grpc-status {status}, not OK: h2load would measure refusals");
+            throw new InvalidOperationException(
+                $"{path} answers grpc-status {status}, not OK: h2load would measure refusals");
     }
 
     private static double Ms(Match mean) => !mean.Success ? double.NaN

@@ -97,10 +97,7 @@ public sealed class AlertSubscriptions(IClusterClient cluster, IOptions<AlertSub
             GC.KeepAlive(watcher);
         }
 
-        async Task WatchAsync()
-        {
-            foreach (var feed in feeds) await feed.WatchAsync(reference);
-        }
+        Task WatchAsync() => Task.WhenAll(feeds.Select(f => f.WatchAsync(reference)));
 
         async Task DeliverLiveAsync(Alert alert)
         {

@@ -63,9 +63,13 @@ public static class Management
         return new IPEndPoint(address, uri.Port);
     }
 
-    /// <summary>Kestrel also listens on <paramref name="endpoint"/>, in HTTP/1.1 and HTTP/2.</summary>
+    /// <summary>
+    /// Kestrel also listens on <paramref name="endpoint"/>, in HTTP/1.1: what probes, scrapers and browsers speak.
+    /// Without TLS, "HTTP/1.1 and HTTP/2" is HTTP/1.1 anyway (h2c needs prior knowledge), and Kestrel warned so at
+    /// every start of every process, a warning an operator could only read as a misconfiguration.
+    /// </summary>
     public static void ListenAlsoOn(this IWebHostBuilder host, IPEndPoint endpoint) =>
-        host.ConfigureKestrel(k => k.Listen(endpoint, o => o.Protocols = HttpProtocols.Http1AndHttp2));
+        host.ConfigureKestrel(k => k.Listen(endpoint, o => o.Protocols = HttpProtocols.Http1));
 
     /// <summary>Probes and metrics, answered on the management port only (see <see cref="UsePortZones"/>).</summary>
     public static void MapManagement(this WebApplication app)

@@ -42,6 +42,10 @@ public static class SiloHosting
         silo.Services.TryAddSingleton(CareClock.System);
         silo.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, CareGapClockStartup>();
         silo.Services.AddKeyedSingleton<TimeProvider>(TimeProviderNames.Membership, new SiloStartTimeProvider());
+        // Idle records leave memory: a person, team or program nobody has called for Orleans' collection age (15
+        // minutes unless "Orleans:Collection:CollectionAge" says otherwise) is deactivated, its state already stored.
+        // The section takes GrainCollectionOptions' names, memory-pressure shedding included.
+        silo.Services.Configure<GrainCollectionOptions>(configuration.GetSection("Orleans:Collection"));
 
         var storage = configuration.Storage();
         switch (storage.Provider)

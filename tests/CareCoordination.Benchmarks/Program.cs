@@ -55,28 +55,46 @@ if (postgres)
 await using (var cluster = await Service.StartClusterAsync())
     await DurableAsync(cluster, "PostgreSQL cluster", alerts: false);
 
-// Memory: RSS growth per person with a realistic record, all active (just written), in a gateway of its own with
-// workstation GC (server GC keeps large free heaps per core, which would bury the per-person figure in slack).
+// Memory: what each person with a realistic record costs while active (just written), in a gateway of its own with
+// workstation GC (server GC keeps large free heaps per core, which would bury the per-person figure in slack); then
+// what is left of it once they are idle and Orleans has collected their activations.
 if (only is null or "memory")
 await using (var sized = await Service.StartAsync("Sqlite", new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }))
+await using (var silo = await SiloControl.ConnectAsync(sized.OrleansGatewayPort, sized.ManagementPort))
 {
     await sized.BuildRegionAsync(clients: 10, programs: 1, sized.Team);
+    var heapStart = await silo.LiveHeapBytesAsync();
     // A first 2,000 people warm the process (code compiled, pools and caches grown to their size, SQLite's page
-    // caches full): the figure is the growth from the next 4,000, which is what each more person costs.
+    // caches full): the figures are the growth from the next 4,000, which is what each more person costs.
     await sized.AddClientsAsync(2000, sized.Team, first: 0);
     await Task.Delay(3000);
-    var before = sized.Process.ResidentBytes();
+    var (rssBefore, heapBefore) = (sized.Process.ResidentBytes(), await silo.LiveHeapBytesAsync());
     const int more = 4000;
     await sized.AddClientsAsync(more, sized.Team, first: 2000);
     await Task.Delay(3000);
-    var perClient = (sized.Process.ResidentBytes() - before) / (double)more;
+    var (rssActive, heapActive) = (sized.Process.ResidentBytes(), await silo.LiveHeapBytesAsync());
+    var activeRecords = await silo.ActivationsAsync("client");
     if (only is not null)
     {
         // Time to take a heap dump of the gateway (dotnet-gcdump collect -p PID) before it stops.
         Console.Error.WriteLine($"  gateway pid {sized.Process.Pid}; holding {Option("--hold", 0)} s");
         await Task.Delay(TimeSpan.FromSeconds(Option("--hold", 0)));
     }
-    report.Line($"memory per active client (realistic record, {more} people)", $"{perClient / 1024:0.0} KiB RSS (workstation GC)", "");
+    double PerPerson(long bytes) => bytes / (double)more / 1024;
+    string Mib(long bytes) => $"{bytes / 1048576.0:0.0}";
+    report.Line($"memory per active client (realistic record, {more} people)",
+        $"{PerPerson(heapActive - heapBefore):0.0} KiB of live managed heap (after a full collection); " +
+        $"{PerPerson(rssActive - rssBefore):0.0} KiB RSS (workstation GC)", "");
+
+    // Idle: nobody calls them; Orleans' collector (run now for what its age limit does after 15 minutes) takes
+    // every activation idle for a second.
+    await Task.Delay(2000);
+    await silo.CollectIdleAsync(TimeSpan.FromSeconds(1));
+    var idleRecords = await silo.ActivationsAsync("client");
+    var heapIdle = await silo.LiveHeapBytesAsync();
+    report.Line($"idle clients leave memory ({activeRecords:N0} people's records in memory, then idle)",
+        $"{idleRecords:N0} records left in memory; live managed heap {Mib(heapActive)} MiB active, " +
+        $"{Mib(heapIdle)} MiB idle ({Mib(heapStart)} MiB before the first of them was registered)", "");
 }
 
 // 3. The same writes on process memory only: what storage costs.

@@ -31,6 +31,10 @@ public sealed class Service : IAsyncDisposable
     public List<string> Clients { get; } = [];
     public List<string> Programs { get; } = [];
 
+    /// <summary>The embedded silo's Orleans gateway port and the management port (probes, metrics): 0 in a cluster.</summary>
+    public int OrleansGatewayPort { get; private init; }
+    public int ManagementPort { get; private init; }
+
     private Service(Started? process, int[] ports, string folder, Func<Task>? stop = null)
     {
         _process = process;
@@ -50,16 +54,17 @@ public sealed class Service : IAsyncDisposable
     /// <summary>A gateway in embedded mode (its own silo) on the given storage, with a folder of its own.</summary>
     public static async Task<Service> StartAsync(string storage, Dictionary<string, string>? environment = null)
     {
-        var port = Started.FreePort();
+        var (port, orleansGateway, management) = (Started.FreePort(), Started.FreePort(), Started.FreePort());
         var folder = Path.Combine(Path.GetTempPath(), $"cc-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var process = await Started.RunAsync($"gateway ({storage})", "CareCoordination.Gateway.dll",
         [
-            $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{port}", "--Management:Url=", $"--Storage:Provider={storage}",
-            $"--Storage:SqlitePath={Path.Combine(folder, "care.db")}", $"--Orleans:SiloPort={Started.FreePort()}",
-            $"--Orleans:GatewayPort={Started.FreePort()}", "--Logging:LogLevel:Default=Warning",
+            $"--Kestrel:Endpoints:Grpc:Url=http://127.0.0.1:{port}", $"--Management:Url=http://127.0.0.1:{management}",
+            $"--Storage:Provider={storage}", $"--Storage:SqlitePath={Path.Combine(folder, "care.db")}",
+            $"--Orleans:SiloPort={Started.FreePort()}", $"--Orleans:GatewayPort={orleansGateway}",
+            "--Logging:LogLevel:Default=Warning",
         ], port, new Dictionary<string, string>(environment ?? new()) { ["Auth__SigningKey"] = Convert.ToBase64String(SigningKey) });
-        return new Service(process, [port], folder);
+        return new Service(process, [port], folder) { OrleansGatewayPort = orleansGateway, ManagementPort = management };
     }
 
     /// <summary>

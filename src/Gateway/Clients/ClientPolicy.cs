@@ -41,9 +41,15 @@ public sealed class ClientPolicy(IGrainFactory grains) : IAccessPolicy
         if (!client.Exists) return AccessDecision.Deny("no such person on the caller's caseloads", id);
         if (caller.IsService) return AccessDecision.WithinRegion(caller, client.Region, id);
         if (act == Act.Assign && client.TeamId is null)
-            // The target team's management is its own rule; a person in the intake (no team yet) may be taken by any
-            // team of the region. A person on a team is moved only by someone who may act on their record there.
-            return AccessDecision.Allow("taken from the intake", id);
+            // The target team's management is its own rule. A person in the intake (no team yet) is taken by a team
+            // lead of their region (the token's, like the intake feed's readers) or by the worker who registered
+            // them: a team lead could create a team in any region, but not take that region's people with it. A
+            // person on a team is moved only by someone who may act on their record there.
+            return caller.Has(Roles.TeamLead) && caller.Region == client.Region
+                ? AccessDecision.Allow("team lead of the person's region, taking them from the intake", id)
+                : client.RegisteredBy == caller.Id
+                    ? AccessDecision.Allow("registered the person, who has no team yet", id)
+                    : AccessDecision.Deny("a person in a region's intake is taken by a team lead of that region", id);
         if (client.TeamId is null)
             return client.RegisteredBy == caller.Id
                 ? AccessDecision.Allow("registered the person, who has no team yet", id)

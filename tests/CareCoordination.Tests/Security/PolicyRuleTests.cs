@@ -21,10 +21,23 @@ public sealed class PolicyRuleTests(GatewayFixture gateway)
         var s = await new ApiScenario(gateway).WithTeamAsync();
         var onTeam = await s.ClientAsync();
         var inIntake = await s.ClientAsync(assign: false);
-        var otherLead = GatewayFixture.As("tl-other", [Roles.TeamLead]);
+        var otherLead = GatewayFixture.As("tl-other", [Roles.TeamLead], region: s.Region);
         var other = TestKeys.New("team");
         await gateway.Teams.CreateTeamAsync(new CreateTeamRequest { RequestId = TestKeys.Request(), TeamId = other, Region = s.Region, Name = "B", Organisation = "city" }, otherLead);
         await gateway.Teams.AddMemberAsync(new AddMemberRequest { RequestId = TestKeys.Request(), TeamId = other, WorkerId = "tl-other", Role = WorkerRole.TeamLead, Organisation = "city" }, otherLead);
+
+        // A team lead of another region (or of none) may create a team in this region, but not take its people.
+        foreach (var (name, region) in new[] { ("tl-elsewhere", TestKeys.New("region")), ("tl-nowhere", (string?)null) })
+        {
+            var outsider = GatewayFixture.As(name, [Roles.TeamLead], region: region);
+            var theirs = TestKeys.New("team");
+            await gateway.Teams.CreateTeamAsync(new CreateTeamRequest { RequestId = TestKeys.Request(), TeamId = theirs, Region = s.Region, Name = "C", Organisation = "city" }, outsider);
+            await gateway.Teams.AddMemberAsync(new AddMemberRequest { RequestId = TestKeys.Request(), TeamId = theirs, WorkerId = name, Role = WorkerRole.TeamLead, Organisation = "city" }, outsider);
+            Assert.Equal(StatusCode.PermissionDenied, await StatusOf(gateway.Teams.AssignClientAsync(new AssignClientRequest
+                { RequestId = TestKeys.Request(), TeamId = theirs, ClientId = inIntake, LeadWorkerId = name }, outsider)));
+            Assert.Equal(StatusCode.PermissionDenied, await StatusOf(gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = inIntake }, outsider)));
+        }
+        Assert.Equal("", (await gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = inIntake })).TeamId);
 
         Assert.Equal(StatusCode.PermissionDenied, await StatusOf(gateway.Teams.AssignClientAsync(new AssignClientRequest
             { RequestId = TestKeys.Request(), TeamId = other, ClientId = onTeam, LeadWorkerId = "tl-other" }, otherLead)));

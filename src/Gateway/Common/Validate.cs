@@ -20,6 +20,13 @@ public static partial class Validate
         return value;
     }
 
+    /// <summary>A referral id as the service issued it (longer than a key: the person's key and a number).</summary>
+    public static string ReferralId(string value, string field)
+    {
+        Keys.RequireReferral(value, field);
+        return value;
+    }
+
     public static string? OptionalKey(string value, string field) =>
         string.IsNullOrEmpty(value) ? null : Key(value, field);
 

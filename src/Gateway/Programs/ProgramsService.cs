@@ -92,7 +92,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     {
         var write = Validate.Write(request);
         var program = Program(request.ProgramId);
-        var referralId = Validate.Key(request.ReferralId, "referral_id");
+        var referralId = Validate.ReferralId(request.ReferralId, "referral_id");
         var reason = Validate.Text(request.ReasonCode, "reason_code", 100, required: !request.Accept);
         var result = await program.RespondAsync(write, referralId, request.Accept, reason, Caller.Actor(context),
             context.CancellationToken);
@@ -104,7 +104,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     {
         var write = Validate.Write(request);
         var program = Program(request.ProgramId);
-        var result = await program.EnrollAsync(write, Validate.Key(request.ReferralId, "referral_id"),
+        var result = await program.EnrollAsync(write, Validate.ReferralId(request.ReferralId, "referral_id"),
             Caller.Actor(context), context.CancellationToken);
         return result.ToProto(request.ProgramId);
     }
@@ -114,7 +114,7 @@ public sealed class ProgramsService(IGrainFactory grains, PageTokens pageTokens)
     {
         var write = Validate.Write(request);
         var program = Program(request.ProgramId);
-        var result = await program.DischargeAsync(write, Validate.Key(request.ReferralId, "referral_id"),
+        var result = await program.DischargeAsync(write, Validate.ReferralId(request.ReferralId, "referral_id"),
             Validate.Text(request.Outcome, "outcome", 100), Caller.Actor(context), context.CancellationToken);
         return result.ToProto(request.ProgramId);
     }

@@ -171,7 +171,7 @@ public sealed class ClientGrain(
         if (!program.Domains.Contains(command.Domain))
             throw CareCoordinationException.Precondition("domain",
                 $"program {command.ProgramId} does not serve {command.Domain}");
-        var id = $"{Id}.r{S.NextNumber++}";
+        var id = Keys.Referral(Id, S.NextNumber++);
         S.Referrals.Add(new Referral(id, command.ProgramId, command.Domain, ReferralStatus.Sent, now, null, null, null,
             "", program.ResponseSla, command.Actor, ReferralStatus.Unspecified, 0));
         Log(now, "referral-sent", $"{id} to {command.ProgramId} for {command.Domain}", command.Actor);

@@ -9,7 +9,22 @@ public static partial class Keys
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex KeyPattern();
 
+    // A referral's id is issued by the service: its person's key and a number, so it may be longer than a key.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.r[0-9]{1,18}$")]
+    private static partial Regex ReferralPattern();
+
     public static bool IsValid(string? key) => key is not null && KeyPattern().IsMatch(key);
+
+    /// <summary>The id of a person's <paramref name="number"/>th referral: "{clientId}.r{number}".</summary>
+    public static string Referral(string clientId, long number) => $"{clientId}.r{number}";
+
+    public static void RequireReferral(string? id, string field)
+    {
+        if (string.IsNullOrEmpty(id)) throw CareCoordinationException.Invalid(field, $"{field} is required");
+        if (!ReferralPattern().IsMatch(id))
+            throw CareCoordinationException.Invalid(field,
+                $"{field} must be a referral id as Refer returned it: {{client_id}}.r{{number}}");
+    }
 
     public static void Require(string? key, string field)
     {

@@ -49,6 +49,39 @@ public sealed class ProgramsApiTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_referral_of_a_person_with_the_longest_id_is_answered_enrolled_and_discharged_by_its_id()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        await s.WithProgramAsync();
+        // A platform's pseudonym: 64 hex characters, the longest id a person may have. The referral's id is longer.
+        var person = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(Guid.NewGuid().ToByteArray()));
+        await gateway.Clients.RegisterClientAsync(new RegisterClientRequest { RequestId = TestKeys.Request(), ClientId = person, Region = s.Region }, s.Worker);
+        await gateway.Clients.RecordConsentAsync(new RecordConsentRequest
+            { RequestId = TestKeys.Request(), ClientId = person, Scopes = { ConsentScope.CareTeam, ConsentScope.ReferredPrograms } }, s.Worker);
+        await gateway.Teams.AssignClientAsync(new AssignClientRequest { RequestId = TestKeys.Request(), TeamId = s.TeamId, ClientId = person, LeadWorkerId = s.WorkerId }, s.Worker);
+        var referral = await gateway.Programs.ReferAsync(new ReferRequest
+            { RequestId = TestKeys.Request(), ClientId = person, ProgramId = s.ProgramId, Domain = NeedDomain.Housing }, s.Worker);
+        Assert.True(referral.ReferralId.Length > 64, referral.ReferralId);
+
+        var coordinator = GatewayFixture.As(ApiScenario.Coordinator);
+        Assert.Equal(ReferralStatus.Accepted, (await gateway.Programs.RespondToReferralAsync(new RespondToReferralRequest
+            { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral.ReferralId, Accept = true }, coordinator)).Status);
+        Assert.Equal(ReferralStatus.Enrolled, (await gateway.Programs.EnrollAsync(new EnrollRequest
+            { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral.ReferralId }, coordinator)).Status);
+        Assert.Equal(ReferralStatus.Completed, (await gateway.Programs.DischargeAsync(new DischargeRequest
+            { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral.ReferralId, Outcome = "housed" }, coordinator)).Status);
+
+        // What no referral id can be is refused by name, before any program is asked.
+        foreach (var bad in new[] { "r-1", person, person + ".r", person + ".rx", "-" + person[1..] + ".r1" })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => gateway.Programs.EnrollAsync(new EnrollRequest
+                { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = bad }, coordinator).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Contains("referral_id", refused.Status.Detail);
+        }
+    }
+
+    [Fact]
     public async Task A_program_files_its_ended_referrals_and_still_lists_counts_and_answers_for_every_one()
     {
         var s = await new ApiScenario(gateway).WithTeamAsync();

@@ -67,7 +67,7 @@ public sealed class ValidationTests(GatewayFixture gateway)
         AssertNames(await Refused(gateway.Programs.ReferAsync(new ReferRequest
         { RequestId = TestKeys.Request(), ClientId = id, ProgramId = s.ProgramId, Domain = NeedDomain.Employment })), StatusCode.FailedPrecondition, "Employment");
         AssertNames(await Refused(gateway.Programs.RespondToReferralAsync(new RespondToReferralRequest
-        { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = "r-1", Accept = false })), StatusCode.InvalidArgument, "reason_code");
+        { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = $"{id}.r1", Accept = false })), StatusCode.InvalidArgument, "reason_code");
         AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
         { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 0 })), StatusCode.InvalidArgument, "capacity");
         AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest

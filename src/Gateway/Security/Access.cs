@@ -1,3 +1,4 @@
+using CareCoordination.Common;
 using CareCoordination.Clients;
 using Google.Protobuf;
 
@@ -94,9 +95,16 @@ public sealed record AccessDecision(bool Allowed, string Reason, string? ClientI
             ? Allow("platform service of the region", clientId)
             : Deny("platform service of another region", clientId);
 
-    /// <summary>The region a request to create something names (field "region").</summary>
-    public static string RegionOf(IMessage request) =>
-        request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
+    /// <summary>
+    /// The region a request to create something names (field "region"). A missing or malformed one is bad input,
+    /// INVALID_ARGUMENT naming the field, not a refusal: the decision is never taken on it.
+    /// </summary>
+    public static string RegionOf(IMessage request)
+    {
+        var region = request.Descriptor.FindFieldByName("region")?.Accessor.GetValue(request) as string ?? "";
+        Keys.Require(region, "region");
+        return region;
+    }
 }
 
 /// <summary>Decides who may do what to one kind of object. One class per kind, so a reviewer reads each rule in one

@@ -36,4 +36,34 @@ public sealed class PlatformServiceTests(GatewayFixture gateway)
         var timeline = await gateway.Clients.GetTimelineAsync(new GetTimelineRequest { ClientId = client, PageSize = 200 }, Service(s.Region, "sw-lucia"));
         Assert.Equal("sw-lucia", timeline.Entries.Last(e => e.Kind == "contact-recorded").Actor);
     }
+
+    [Fact]
+    public async Task A_platform_service_creating_without_a_valid_region_is_told_which_field_not_refused()
+    {
+        var region = TestKeys.New("region");
+        var creates = new Func<string, Metadata, Task>[]
+        {
+            (r, who) => gateway.Clients.RegisterClientAsync(new RegisterClientRequest
+                { RequestId = TestKeys.Request(), ClientId = TestKeys.New("c"), Region = r }, who).ResponseAsync,
+            (r, who) => gateway.Teams.CreateTeamAsync(new CreateTeamRequest
+                { RequestId = TestKeys.Request(), TeamId = TestKeys.New("team"), Region = r, Name = "T", Organisation = "city" }, who).ResponseAsync,
+            (r, who) => gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+            {
+                RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = r, Name = "P", Kind = ProgramKind.HousingFirst,
+                Domains = { NeedDomain.Housing }, Capacity = 2,
+            }, who).ResponseAsync,
+        };
+        foreach (var create in creates)
+        {
+            foreach (var bad in new[] { "", "north!", " " + region })
+            {
+                var refused = await Assert.ThrowsAsync<RpcException>(() => create(bad, Service(region, "cm-ana")));
+                Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+                Assert.Contains("region", refused.Status.Detail);
+            }
+            var elsewhere = await Assert.ThrowsAsync<RpcException>(() => create("another-region", Service(region, "cm-ana")));
+            Assert.Equal(StatusCode.PermissionDenied, elsewhere.StatusCode);
+            await create(region, Service(region, "cm-ana"));
+        }
+    }
 }

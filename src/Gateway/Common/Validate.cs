@@ -104,8 +104,8 @@ public static partial class Validate
         return Range(value, field, 1, MaxPageSize);
     }
 
-    /// <summary>The idempotency key of a write: the request_id plus a fingerprint of everything else in the
-    /// request.</summary>
+    /// <summary>The idempotency key of a write: the request_id plus a fingerprint of the call and everything else
+    /// in the request.</summary>
     public static WriteRequest Write<T>(T request) where T : IMessage<T>
     {
         var field = request.Descriptor.FindFieldByName("request_id")
@@ -119,7 +119,7 @@ public static partial class Validate
                 "request_id must be 1-128 visible ASCII characters (e.g. a UUID), without spaces");
         var copy = request.Clone();
         field.Accessor.Clear(copy);
-        return WriteRequest.Of(requestId, Convert.ToBase64String(copy.ToByteArray()));
+        return WriteRequest.OfCall(requestId, request.Descriptor.FullName, Convert.ToBase64String(copy.ToByteArray()));
     }
 
     public static CareCoordinationException Invalid(string field, string message) =>

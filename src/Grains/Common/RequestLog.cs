@@ -29,7 +29,7 @@ public sealed class RequestLog
 
     public static void RequireSameContent(WriteRequest request, RequestRecord record)
     {
-        if (record.Fingerprint != request.Fingerprint)
+        if (record.Fingerprint != request.Fingerprint && record.Fingerprint != request.LegacyFingerprint)
             throw CareCoordinationException.Invalid("request_id",
                 $"request_id '{request.RequestId}' was already used for a different request; "
                     + "use a new request_id for a new write");
@@ -51,11 +51,27 @@ public sealed record RequestRecord(
     // When the write took effect, where its answer reports it (an assignment's time).
     [property: Id(2)] DateTimeOffset? At = null);
 
-/// <summary>Identity of a write: the caller's request id and a fingerprint of its content.</summary>
+/// <summary>
+/// Identity of a write: the caller's request id and a fingerprint of its content. A write that arrived through the
+/// API also carries the fingerprint its content had before the call's name was part of it
+/// (<see cref="LegacyFingerprint"/>): answers recorded then still match their retries.
+/// </summary>
 [GenerateSerializer, Alias("cc.write-request")]
-public sealed record WriteRequest([property: Id(0)] string RequestId, [property: Id(1)] string Fingerprint)
+public sealed record WriteRequest(
+    [property: Id(0)] string RequestId,
+    [property: Id(1)] string Fingerprint,
+    [property: Id(2)] string? LegacyFingerprint = null)
 {
-    public static WriteRequest Of(string requestId, string content) =>
-        new(requestId, Convert.ToHexString(
-            System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)))[..32]);
+    public static WriteRequest Of(string requestId, string content) => new(requestId, Hash(content));
+
+    /// <summary>
+    /// A write of the API: the call's name is part of the fingerprint, so two calls whose requests encode alike
+    /// (Acknowledge and Resolve of one gap) are different writes, and one request id cannot serve both.
+    /// </summary>
+    public static WriteRequest OfCall(string requestId, string call, string content) =>
+        new(requestId, Hash(call + "\n" + content), Hash(content));
+
+    private static string Hash(string content) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(content)))
+            [..32];
 }

@@ -232,6 +232,36 @@ public sealed class ValidationTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_request_id_used_for_one_call_is_refused_for_another_whose_request_reads_the_same()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync();
+        await gateway.Clients.RecordConsentAsync(new RecordConsentRequest
+        {
+            RequestId = TestKeys.Request(), ClientId = id, Scopes = { ConsentScope.CareTeam },
+            ExpiresAt = Timestamp.FromDateTimeOffset(gateway.Clock.GetUtcNow().AddDays(5)),
+        });
+        var gap = Assert.Single((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { ClientId = id })).Gaps);
+
+        // Acknowledge and Resolve of one gap encode alike; so do a consent without scopes and a plan review without
+        // a date. One request id serves one call: the second is refused by name, not answered as a retry.
+        var requestId = TestKeys.Request();
+        await gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = requestId, GapId = gap.GapId });
+        AssertNames(await Refused(gateway.Alerts.ResolveAsync(new ResolveRequest { RequestId = requestId, GapId = gap.GapId })),
+            StatusCode.InvalidArgument, "request_id");
+        var stillOpen = Assert.Single((await gateway.Alerts.ListOpenGapsAsync(new ListOpenGapsRequest { ClientId = id })).Gaps);
+        Assert.Equal(gap.GapId, stillOpen.GapId);
+        Assert.Equal(GatewayFixture.DefaultWorker, stillOpen.AcknowledgedBy);
+
+        var consentId = TestKeys.Request();
+        await gateway.Clients.RecordConsentAsync(new RecordConsentRequest { RequestId = consentId, ClientId = id });
+        var before = (await gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = id })).PlanReviewDue;
+        AssertNames(await Refused(gateway.Clients.ReviewPlanAsync(new ReviewPlanRequest { RequestId = consentId, ClientId = id })),
+            StatusCode.InvalidArgument, "request_id");
+        Assert.Equal(before, (await gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = id })).PlanReviewDue);
+    }
+
+    [Fact]
     public async Task Subscribing_to_a_malformed_or_unknown_feed_is_refused()
     {
         var bad = gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = "everything" } } });

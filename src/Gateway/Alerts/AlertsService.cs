@@ -18,7 +18,7 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
 {
     public const int MaxFeedsPerSubscription = 50;
 
-    [Access(On.Feed, Act.Read, "feeds")]
+    [Access(On.Feed, Act.Read, "feeds", MaxObjects = MaxFeedsPerSubscription)]
     public override async Task Subscribe(SubscribeRequest request, IServerStreamWriter<AlertEvent> responseStream,
         ServerCallContext context)
     {

@@ -54,6 +54,10 @@ public sealed class AccessAttribute(On on, Act act, string field) : Attribute
     /// service then answers with that view. Off unless a call says so: the rest of the record stays with the team.
     /// </summary>
     public bool ReferralView { get; init; }
+
+    /// <summary>At most this many objects in a repeated field (0: one field, one object); more is INVALID_ARGUMENT
+    /// before any is decided on.</summary>
+    public int MaxObjects { get; init; }
 }
 
 /// <summary>How much of a client's record a caller may see.</summary>

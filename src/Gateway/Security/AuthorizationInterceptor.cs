@@ -55,9 +55,19 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
             return;
         }
         var records = await AuthorizeAsync((IMessage)request, context);
-        // A subscription is recorded when it is taken; it keeps checking access itself while it runs.
+        // A subscription is recorded when it is taken, and again when it ends with how it ended: it keeps checking
+        // access itself while it runs, and a loss of access (or an expired token) ends it.
         await RecordAsync(records, "OPENED");
-        await continuation(request, responseStream, context);
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex)
+        {
+            await RecordAsync(records, Outcome(ex, context));
+            throw;
+        }
+        await RecordAsync(records, "CLOSED");
     }
 
     private async Task<IReadOnlyList<AuditEntry>> AuthorizeAsync(IMessage request, ServerCallContext context)
@@ -83,7 +93,11 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         var records = new List<AuditEntry>();
         foreach (var rule in rules)
         {
-            foreach (var id in Ids(request, rule))
+            var ids = Ids(request, rule).ToList();
+            // Checked before any decision: each object named costs a decision and an audit record.
+            if (rule.MaxObjects > 0 && ids.Count > rule.MaxObjects)
+                throw CareCoordinationException.Invalid(rule.Field, $"at most {rule.MaxObjects} {rule.Field} per call");
+            foreach (var id in ids)
             {
                 named = true;
                 // malformed: the service's validation refuses it

@@ -268,6 +268,12 @@ public sealed class ValidationTests(GatewayFixture gateway)
         var error = await Assert.ThrowsAsync<RpcException>(() => bad.ResponseStream.MoveNext());
         AssertNames(error, StatusCode.InvalidArgument, "feeds[0].feed_id");
 
+        // Too many feeds is bad input, told before any feed is looked at (each would cost a decision and a record).
+        var tooMany = new SubscribeRequest();
+        tooMany.Feeds.AddRange(Enumerable.Range(0, 51).Select(_ => new FeedCursor { FeedId = $"team:{TestKeys.New("t")}" }));
+        var many = gateway.Alerts.Subscribe(tooMany);
+        AssertNames(await Assert.ThrowsAsync<RpcException>(() => many.ResponseStream.MoveNext()), StatusCode.InvalidArgument, "feeds");
+
         var unknown = gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{TestKeys.New("t")}" } } });
         // An unknown team's feed answers like a team the caller is not on: existence does not leak.
         Assert.Equal(StatusCode.PermissionDenied, (await Assert.ThrowsAsync<RpcException>(() => unknown.ResponseStream.MoveNext())).StatusCode);

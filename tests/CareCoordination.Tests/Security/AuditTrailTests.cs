@@ -63,6 +63,33 @@ public sealed class AuditTrailTests : IAsyncLifetime
         Assert.True((await _gateway.Audit.VerifyAsync(new VerifyAuditRequest(), Auditor)).Intact);
     }
 
+    [Fact]
+    public async Task A_subscription_is_recorded_when_it_opens_and_when_it_ends_with_how_it_ended()
+    {
+        var s = await new ApiScenario(_gateway).WithTeamAsync();
+        var worker = TestKeys.New("sw");
+        var member = GatewayFixture.As(worker, [Roles.SocialWorker]);
+        await _gateway.Teams.AddMemberAsync(new AddMemberRequest
+            { RequestId = TestKeys.Request(), TeamId = s.TeamId, WorkerId = worker, Role = WorkerRole.SocialWorker, Organisation = "city" });
+        using (var call = _gateway.Alerts.Subscribe(new SubscribeRequest { Feeds = { new FeedCursor { FeedId = $"team:{s.TeamId}" } } }, member))
+        {
+            await call.ResponseHeadersAsync;
+            await _gateway.Teams.RemoveMemberAsync(new RemoveMemberRequest { RequestId = TestKeys.Request(), TeamId = s.TeamId, WorkerId = worker });
+            var ended = await Assert.ThrowsAsync<RpcException>(async () => { while (await call.ResponseStream.MoveNext()) { } });
+            Assert.Equal(StatusCode.PermissionDenied, ended.StatusCode);
+        }
+        // A subscription refused by the service's own checks after it was taken is recorded with that refusal too.
+        using (var bad = _gateway.Alerts.Subscribe(new SubscribeRequest
+                   { Feeds = { new FeedCursor { FeedId = $"team:{s.TeamId}", AfterSequence = -1 } } }))
+            Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => bad.ResponseStream.MoveNext())).StatusCode);
+
+        var all = (await _gateway.Audit.QueryAsync(new AuditQueryRequest { PageSize = 200 }, Auditor)).Records
+            .Where(r => r.Action == "Alerts/Subscribe" && r.ObjectId == s.TeamId).ToList();
+        Assert.Equal(["OPENED", "PermissionDenied"], all.Where(r => r.Actor == worker).Select(r => r.Outcome));
+        Assert.Equal(["OPENED", "InvalidArgument"], all.Where(r => r.Actor == GatewayFixture.DefaultWorker).Select(r => r.Outcome));
+        Assert.True((await _gateway.Audit.VerifyAsync(new VerifyAuditRequest(), Auditor)).Intact);
+    }
+
     public static TheoryData<string> Tampering => new() { "altered", "deleted", "reordered", "inserted", "cut from the end" };
 
     [Theory]

@@ -69,10 +69,12 @@ public sealed class TelemetryTests : IAsyncLifetime
         Assert.NotEmpty(Points(metrics, "care.alerts.delivery"));
         Assert.NotEmpty(Points(metrics, "care.alerts.subscriptions"));
 
-        // No id of a person, team or region, nor any text sent, in span names, span attributes or metric labels.
+        // No id of a person, team or region, nor any text sent, in span names, attributes, events, status
+        // descriptions or metric labels.
         var canaries = new[] { client, s.TeamId, s.Region, "goal-404" };
         var spanText = spans.SelectMany(a => a.TagObjects.Select(t => $"{t.Key}={t.Value}").Append(a.DisplayName)
-            .Concat(a.Events.SelectMany(e => e.Tags.Select(t => $"{t.Key}={t.Value}"))));
+            .Append(a.StatusDescription ?? "")
+            .Concat(a.Events.SelectMany(e => e.Tags.Select(t => $"{t.Key}={t.Value}").Append(e.Name))));
         Assert.DoesNotContain(spanText, t => canaries.Any(c => t.Contains(c, StringComparison.Ordinal)));
         var labels = metrics.SelectMany(m => Points(metrics, m.Name)).SelectMany(p => Tags(p)).Select(t => $"{t.Key}={t.Value}");
         Assert.DoesNotContain(labels, t => canaries.Any(c => t.Contains(c, StringComparison.Ordinal)));

@@ -1,5 +1,5 @@
-using CareCoordination.Common;
 using CareCoordination.Clients;
+using CareCoordination.Common;
 using Google.Protobuf;
 
 namespace CareCoordination.Gateway.Security;

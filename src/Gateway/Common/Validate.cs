@@ -54,7 +54,7 @@ public static partial class Validate
     [System.Text.RegularExpressions.GeneratedRegex(
         "^[A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"
         + "(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*"
-        + "(-[0-9A-WYZa-wyz](-[A-Za-z0-9]{2,8})+)*(-x(-[A-Za-z0-9]{1,8})+)?$|^x(-[A-Za-z0-9]{1,8})+$")]
+        + "(-[0-9A-WYZa-wyz](-[A-Za-z0-9]{2,8})+)*(-x(-[A-Za-z0-9]{1,8})+)?\\z|^x(-[A-Za-z0-9]{1,8})+\\z")]
     private static partial System.Text.RegularExpressions.Regex LanguageTagPattern();
 
     public static T Enum<T>(T value, string field, bool allowZero = false) where T : struct, System.Enum
@@ -83,8 +83,9 @@ public static partial class Validate
     }
 
     /// <summary>
-    /// A duration within (0, <paramref name="max"/>], or null if absent. The range is checked on the raw seconds:
-    /// Duration.ToTimeSpan() throws on values a TimeSpan cannot hold, which would otherwise surface as INTERNAL.
+    /// A duration within (0, <paramref name="max"/>], or null if absent. The range is checked on the exact value:
+    /// Duration.ToTimeSpan() throws on values a TimeSpan cannot hold (an INTERNAL otherwise), and drops what is finer
+    /// than its 100 ns ticks (1 ns became 0, past the "more than 0" rule). A fraction of a tick counts as a tick.
     /// </summary>
     public static TimeSpan? OptionalDuration(Duration? value, string field, TimeSpan max)
     {
@@ -92,10 +93,10 @@ public static partial class Validate
         if (value.Nanos is <= -1_000_000_000 or >= 1_000_000_000 || (value.Seconds > 0 && value.Nanos < 0)
             || (value.Seconds < 0 && value.Nanos > 0))
             throw Invalid(field, $"{field} is not a valid duration");
-        if (value.Seconds < 0 || value.Seconds > (long)max.TotalSeconds || (value.Seconds == 0 && value.Nanos <= 0)
-            || value.ToTimeSpan() > max)
+        var nanoseconds = (Int128)value.Seconds * 1_000_000_000 + value.Nanos;
+        if (nanoseconds <= 0 || nanoseconds > (Int128)max.Ticks * 100)
             throw Invalid(field, $"{field} must be more than 0 and at most {max.TotalDays:0} days");
-        return value.ToTimeSpan();
+        return TimeSpan.FromTicks((long)((nanoseconds + 99) / 100));
     }
 
     public static int PageSize(int value, string field = "page_size")

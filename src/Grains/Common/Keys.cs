@@ -6,11 +6,12 @@ namespace CareCoordination.Common;
 public static partial class Keys
 {
     // Opaque, URL- and log-safe identifiers; a name or a national id number would not fit, which is the point.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    // Anchored with \z, not $: .NET's $ also matches before a final newline, so "c-1\n" passed as a second "c-1".
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\z")]
     private static partial Regex KeyPattern();
 
     // A referral's id is issued by the service: its person's key and a number, so it may be longer than a key.
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.r[0-9]{1,18}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\.r[0-9]{1,18}\\z")]
     private static partial Regex ReferralPattern();
 
     public static bool IsValid(string? key) => key is not null && KeyPattern().IsMatch(key);

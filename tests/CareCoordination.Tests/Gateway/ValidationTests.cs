@@ -77,6 +77,10 @@ public sealed class ValidationTests(GatewayFixture gateway)
         AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
         { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
           ResponseSla = new Duration { Seconds = 400_000_000_000 } })), StatusCode.InvalidArgument, "response_sla");
+        // A nanosecond past 90 days is past 90 days, though a TimeSpan's ticks would drop it.
+        AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
+          ResponseSla = new Duration { Seconds = 7_776_000, Nanos = 1 } })), StatusCode.InvalidArgument, "response_sla");
         AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
         { RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.Other, Domains = { NeedDomain.Income }, Capacity = 3,
           Coordinators = { Enumerable.Range(0, 51).Select(i => $"w-{i}") } })), StatusCode.InvalidArgument, "coordinators");
@@ -183,6 +187,7 @@ public sealed class ValidationTests(GatewayFixture gateway)
     [InlineData("e", false)]
     [InlineData("es-", false)]
     [InlineData("es\u202E", false)]
+    [InlineData("es\n", false)]
     public async Task Preferred_language_must_be_a_BCP47_tag(string tag, bool accepted)
     {
         tag = System.Text.RegularExpressions.Regex.Unescape(tag);
@@ -198,6 +203,8 @@ public sealed class ValidationTests(GatewayFixture gateway)
     [InlineData("req\u00001", "request_id")]      // control
     [InlineData("c\u200B1", "client_id")]
     [InlineData("c\u202E1", "client_id")]
+    [InlineData("c1\n", "client_id")]           // a final newline: a second "c1" to the eye
+    [InlineData("c1\r\n", "client_id")]
     public async Task Identifiers_with_control_bidi_or_zero_width_characters_are_refused(string value, string field)
     {
         value = System.Text.RegularExpressions.Regex.Unescape(value);
@@ -205,6 +212,50 @@ public sealed class ValidationTests(GatewayFixture gateway)
         var requestId = field == "request_id" ? value : TestKeys.Request();
         AssertNames(await Refused(gateway.Clients.RegisterClientAsync(new RegisterClientRequest
             { RequestId = requestId, ClientId = clientId, Region = "r1" })), StatusCode.InvalidArgument, field);
+    }
+
+    [Fact]
+    public async Task An_id_with_a_final_newline_is_refused_by_name_everywhere_and_creates_nothing()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        await s.WithProgramAsync();
+        var id = await s.ClientAsync();
+        var region = TestKeys.New("region");
+        AssertNames(await Refused(gateway.Clients.RegisterClientAsync(new RegisterClientRequest
+            { RequestId = TestKeys.Request(), ClientId = id + "\n", Region = s.Region })), StatusCode.InvalidArgument, "client_id");
+        AssertNames(await Refused(gateway.Clients.RegisterClientAsync(new RegisterClientRequest
+            { RequestId = TestKeys.Request(), ClientId = TestKeys.New("c"), Region = region + "\n" })), StatusCode.InvalidArgument, "region");
+        AssertNames(await Refused(gateway.Teams.CreateTeamAsync(new CreateTeamRequest
+            { RequestId = TestKeys.Request(), TeamId = s.TeamId + "\n", Region = s.Region, Name = "T", Organisation = "city" })), StatusCode.InvalidArgument, "team_id");
+        AssertNames(await Refused(gateway.Teams.AddMemberAsync(new AddMemberRequest
+            { RequestId = TestKeys.Request(), TeamId = s.TeamId, WorkerId = "w-1\n", Role = WorkerRole.Mediator, Organisation = "city" })), StatusCode.InvalidArgument, "worker_id");
+        AssertNames(await Refused(gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        {
+            RequestId = TestKeys.Request(), ProgramId = TestKeys.New("p"), Region = s.Region, Name = "P", Kind = ProgramKind.HousingFirst,
+            Domains = { NeedDomain.Housing }, Capacity = 2, Coordinators = { "pc\n" },
+        })), StatusCode.InvalidArgument, "coordinators[0]");
+        // A read of an existing id with a newline is bad input, not a refusal of someone else's record.
+        AssertNames(await Refused(gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = id + "\n" })), StatusCode.InvalidArgument, "client_id");
+        var referral = await gateway.Programs.ReferAsync(new ReferRequest { RequestId = TestKeys.Request(), ClientId = id, ProgramId = s.ProgramId, Domain = NeedDomain.Housing });
+        AssertNames(await Refused(gateway.Programs.EnrollAsync(new EnrollRequest
+            { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral.ReferralId + "\n" })), StatusCode.InvalidArgument, "referral_id");
+
+        Assert.Equal(2, (await gateway.Teams.GetTeamAsync(new GetTeamRequest { TeamId = s.TeamId })).Members.Count);
+        Assert.Empty((await gateway.Programs.ListProgramsAsync(new ListProgramsRequest { Region = region })).Programs);
+    }
+
+    [Fact]
+    public async Task A_response_sla_finer_than_the_services_resolution_is_kept_above_zero()
+    {
+        var s = new ApiScenario(gateway);
+        var program = TestKeys.New("p");
+        await gateway.Programs.RegisterProgramAsync(new RegisterProgramRequest
+        {
+            RequestId = TestKeys.Request(), ProgramId = program, Region = s.Region, Name = "P", Kind = ProgramKind.Other,
+            Domains = { NeedDomain.Income }, Capacity = 3, ResponseSla = new Duration { Nanos = 1 },
+        });
+        var sla = (await gateway.Programs.GetProgramAsync(new GetProgramRequest { ProgramId = program })).ResponseSla;
+        Assert.True(sla.ToTimeSpan() > TimeSpan.Zero, $"stored as {sla}");
     }
 
     [Fact]

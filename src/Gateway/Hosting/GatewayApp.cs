@@ -127,6 +127,8 @@ public static class GatewayApp
         app.UsePortZones((management?.Port ?? 0, Management.Paths), (dashboard?.Port ?? 0, [OrleansDashboard.Path]));
         app.UseAuthentication();
         app.UseAuthorization();
+        // Badly framed gRPC requests are INVALID_ARGUMENT, not INTERNAL or UNKNOWN (authenticated callers only).
+        app.UseMiddleware<RequestFraming>();
         // Every service needs a valid bearer token; which objects a caller may touch is AuthorizationInterceptor's.
         app.MapGrpcService<ClientsService>().RequireAuthorization();
         app.MapGrpcService<CareTeamsService>().RequireAuthorization();

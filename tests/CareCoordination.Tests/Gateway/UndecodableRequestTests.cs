@@ -93,4 +93,85 @@ public sealed class UndecodableRequestTests : IAsyncLifetime
         await new Api.V1.Clients.ClientsClient(_channel).RegisterClientAsync(
             new RegisterClientRequest { RequestId = TestKeys.Request(), ClientId = clientId, Region = "north" }, GatewayFixture.As("cm-1"));
     }
+
+    public static TheoryData<string, string> Framings => new()
+    {
+        { "a length prefix longer than the message", "long" },
+        { "a length prefix shorter than the message", "short" },
+        { "two messages in a unary call", "two" },
+        { "an empty body", "empty" },
+        { "a prefix cut short", "cut" },
+        { "the compressed flag without grpc-encoding", "flag" },
+        { "grpc-encoding gzip on bytes that are not gzip", "gzip" },
+        { "a compressed flag of 7", "flag7" },
+    };
+
+    /// <summary>Framing as a hand-written or broken client library may send it: raw HTTP/2, not Grpc.Net.Client.</summary>
+    [Theory]
+    [MemberData(nameof(Framings))]
+    public async Task A_badly_framed_request_is_INVALID_ARGUMENT_changes_nothing_and_logs_at_most_one_line(string because, string kind)
+    {
+        var clientId = TestKeys.New("c");
+        var message = new RegisterClientRequest { RequestId = TestKeys.Request(), ClientId = clientId, Region = "north" }.ToByteArray();
+        static byte[] Frame(byte flag, byte[] m, int? length = null)
+        {
+            var prefix = new byte[5];
+            prefix[0] = flag;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(prefix.AsSpan(1), length ?? m.Length);
+            return [.. prefix, .. m];
+        }
+        var (body, encoding) = kind switch
+        {
+            "long" => (Frame(0, message, message.Length + 10), null),
+            "short" => (Frame(0, message, message.Length - 3), null),
+            "two" => ([.. Frame(0, message), .. Frame(0, message)], null),
+            "empty" => ([], null),
+            "cut" => (new byte[] { 0, 0, 0 }, null),
+            "flag" => (Frame(1, message), null),
+            "gzip" => (Frame(1, message), "gzip"),
+            _ => (Frame(7, message), (string?)null),
+        };
+        _logs.Lines.Clear();
+
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{_app.Addresses().Single()}/carecoordination.v1.Clients/RegisterClient")
+        {
+            Content = new ByteArrayContent(body), Version = System.Net.HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Content.Headers.ContentType = new("application/grpc");
+        request.Headers.TE.Add(new("trailers"));
+        request.Headers.Authorization = new("Bearer", GatewayFixture.Token("cm-1"));
+        if (encoding is not null) request.Headers.Add("grpc-encoding", encoding);
+        using var response = await http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        string? Answer(string name) => response.Headers.TryGetValues(name, out var v) || response.TrailingHeaders.TryGetValues(name, out v)
+            ? Uri.UnescapeDataString(v.Single()) : null;
+
+        Assert.True(Answer("grpc-status") == "3", $"{because}: HTTP {(int)response.StatusCode} {response.Version} grpc-status {Answer("grpc-status")} {Answer("grpc-message")} {string.Join(",", response.Headers.Select(h => h.Key))}");
+        Assert.Contains("could not be decoded", Answer("grpc-message"));
+        var lines = _logs.Lines.Where(l => !l.Category.StartsWith("Orleans", StringComparison.Ordinal)
+            && !l.Category.StartsWith("Microsoft.Orleans", StringComparison.Ordinal)).ToList();
+        Assert.True(lines.Count <= 1, string.Join("\n", lines.Select(l => $"{l.Level} {l.Category}: {l.Text}")));
+        Assert.DoesNotContain(lines, l => l.Text.Contains(clientId) || l.Text.Contains("   at "));
+
+        // Nothing was created: the same client registers now as new.
+        await new Api.V1.Clients.ClientsClient(_channel).RegisterClientAsync(
+            new RegisterClientRequest { RequestId = TestKeys.Request(), ClientId = clientId, Region = "north" }, GatewayFixture.As("cm-1"));
+    }
+
+    [Fact]
+    public async Task A_well_framed_compressed_request_still_works()
+    {
+        // The framing check reads the body before gRPC does: gRPC must still get all of it.
+        var channel = GrpcChannel.ForAddress(_app.Addresses().Single(), new GrpcChannelOptions
+            { CompressionProviders = [new Grpc.Net.Compression.GzipCompressionProvider(System.IO.Compression.CompressionLevel.Fastest)] });
+        var headers = GatewayFixture.As("cm-1");
+        headers.Add("grpc-internal-encoding-request", "gzip");
+        var clientId = TestKeys.New("c");
+        var answer = await new Api.V1.Clients.ClientsClient(channel).RegisterClientAsync(new RegisterClientRequest
+            { RequestId = TestKeys.Request(), ClientId = clientId, Region = "north", Profile = new Profile { PreferredLanguage = "es" } }, headers);
+        Assert.Equal(clientId, answer.Client.ClientId);
+        channel.Dispose();
+    }
 }

@@ -6,7 +6,7 @@ using Google.Protobuf;
 namespace CareCoordination.Gateway.Programs;
 
 /// <summary>
-/// Who may see and run a program. Anyone authenticated reads its directory entry (no referrals, no people). Its
+/// Who may see and run a program. Any role of the API reads its directory entry (no referrals, no people). Its
 /// coordinators run it: referrals, enrollments, its open gaps and live alerts, and see its referrals. A program
 /// coordinator registers a new program (and coordinates it). A regional operator of its region reads its report.
 /// A platform service acts within its region.

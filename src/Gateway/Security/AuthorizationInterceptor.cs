@@ -82,6 +82,10 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
         if (caller.IsService && caller.OnBehalfOf is null)
             await DenyAsync(record with { ObjectKind = "none", Outcome = "DENIED: no x-on-behalf-of" },
                 $"a platform service must name the worker it calls for in {Caller.OnBehalfOfHeader}");
+        if (caller.Roles.All(r => r == Roles.ClusterOperator))
+            // Not even the programs' public directory: a dashboard-only (or role-less) token opens no call.
+            await DenyAsync(record with { ObjectKind = "none", Outcome = "DENIED: no role of this API" },
+                "the bearer token carries no role of this API (cluster_operator opens the Orleans dashboard only)");
         if (rules.Count == 0)
         {
             logger.LogError("{Method} has no access rule: refused until it has one", context.Method);

@@ -51,6 +51,21 @@ public sealed class PolicyRuleTests(GatewayFixture gateway)
     }
 
     [Fact]
+    public async Task A_cluster_operators_token_opens_no_call_of_the_api_not_even_the_program_directory()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        await s.WithProgramAsync();
+        var client = await s.ClientAsync();
+        var ops = GatewayFixture.As("ops-1", [Roles.ClusterOperator]);
+        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(gateway.Programs.GetProgramAsync(new GetProgramRequest { ProgramId = s.ProgramId }, ops)));
+        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(gateway.Programs.ListProgramsAsync(new ListProgramsRequest { Region = s.Region }, ops)));
+        Assert.Equal(StatusCode.PermissionDenied, await StatusOf(gateway.Clients.GetClientAsync(new GetClientRequest { ClientId = client }, ops)));
+        // Any role of the API reads the directory, an auditor's too: it holds programs, not people.
+        var auditor = GatewayFixture.As("dpo-1", [Roles.Auditor]);
+        Assert.Equal(StatusCode.OK, await StatusOf(gateway.Programs.GetProgramAsync(new GetProgramRequest { ProgramId = s.ProgramId }, auditor)));
+    }
+
+    [Fact]
     public async Task A_programs_coordinator_reads_what_the_referral_shares_and_nothing_more()
     {
         var s = await new ApiScenario(gateway).WithTeamAsync();

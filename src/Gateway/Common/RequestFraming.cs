@@ -73,7 +73,8 @@ public sealed class RequestFraming(RequestDelegate next, IOptions<GrpcServiceOpt
         if (declared < actual) return "bytes follow the message (a second message, or a wrong length prefix)";
         if (prefix[0] == 0) return null;
         var name = encoding.ToString();
-        if (name.Length == 0 || name == "identity") return "the message is flagged compressed but no grpc-encoding is set";
+        if (name.Length == 0 || name == "identity")
+            return "the message is flagged compressed but no grpc-encoding is set";
         return name == "gzip" && !Decompresses(body.Slice(Prefix)) ? "the gzip message does not decompress" : null;
     }
 

@@ -34,7 +34,13 @@ public static partial class Validate
     {
         if (required && string.IsNullOrWhiteSpace(value)) throw Invalid(field, $"{field} is required");
         if (value.Length > max) throw Invalid(field, $"{field} must be at most {max} characters");
-        if (value.Any(char.IsControl)) throw Invalid(field, $"{field} must not contain control characters");
+        // Line and paragraph separators break lines like control characters do, in a front end and in an export.
+        if (value.Any(c => char.IsControl(c) || c is '\u2028' or '\u2029'))
+            throw Invalid(field, $"{field} must not contain control characters or line separators");
+        // Whitespace and invisible format characters (a zero-width space) alone are no text.
+        if (required && value.All(c => char.IsWhiteSpace(c)
+                || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+            throw Invalid(field, $"{field} is required: it has no visible character");
         // Bidi embeddings, overrides and isolates make text display as something else than it is (U+202E reverses
         // what follows); zero-width joiners stay allowed: emoji and several scripts need them.
         if (value.Any(c => c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069'))

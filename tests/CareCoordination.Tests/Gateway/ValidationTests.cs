@@ -258,6 +258,24 @@ public sealed class ValidationTests(GatewayFixture gateway)
         Assert.True(sla.ToTimeSpan() > TimeSpan.Zero, $"stored as {sla}");
     }
 
+    [Theory]
+    [InlineData("\\u200B", false)]                  // a zero-width space alone
+    [InlineData("\\u2028", false)]                  // a line separator alone
+    [InlineData("Housing\\u2028first", false)]      // a line break in a title
+    [InlineData("\\u200B \\u00A0", false)]          // invisible and blank
+    [InlineData("Casa \\uD83C\\uDFE0", true)]        // an emoji
+    [InlineData("Family \\uD83D\\uDC68\\u200D\\uD83D\\uDC67", true)] // a joined emoji keeps its zero-width joiner
+    public async Task A_title_needs_a_visible_character_and_no_line_separator(string title, bool accepted)
+    {
+        title = System.Text.RegularExpressions.Regex.Unescape(title);
+        var s = new ApiScenario(gateway);
+        var id = await s.ClientAsync(assign: false, consent: false);
+        var call = gateway.Clients.SetGoalAsync(new SetGoalRequest
+            { RequestId = TestKeys.Request(), ClientId = id, Domain = NeedDomain.Housing, Title = title });
+        if (accepted) Assert.Equal(title, Assert.Single((await call).Client.Goals).Title);
+        else AssertNames(await Refused(call), StatusCode.InvalidArgument, "title");
+    }
+
     [Fact]
     public async Task Free_text_with_a_bidi_override_is_refused()
     {

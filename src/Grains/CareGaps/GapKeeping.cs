@@ -78,11 +78,11 @@ public static class GapKeeping
         ?? throw CareCoordinationException.Precondition("gap_id",
             $"gap {gapId} was handled by this request long ago and is no longer in the recent history");
 
+    // A gap that closed is there but past being worked on: a rule of the work, not a missing object.
     private static OpenGap Find(GapBook book, string gapId) =>
-        book.Find(gapId) ?? throw CareCoordinationException.NotFound("gap_id",
-            book.History.Any(h => h.Gap.GapId == gapId)
-                ? $"gap {gapId} is already closed"
-                : $"gap {gapId} does not exist");
+        book.Find(gapId) ?? throw (book.History.Any(h => h.Gap.GapId == gapId)
+            ? CareCoordinationException.Precondition("gap_id", $"gap {gapId} is already closed")
+            : CareCoordinationException.NotFound("gap_id", $"gap {gapId} does not exist"));
 
     /// <summary>Stores pending alerts in their feeds. True when the outbox is empty afterwards.</summary>
     public static async Task<bool> TryFlushAsync(IGrainFactory grains, List<Alert> outbox)

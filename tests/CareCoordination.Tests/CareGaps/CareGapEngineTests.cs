@@ -319,16 +319,16 @@ public class CareGapEngineTests
     }
 
     [Fact]
-    public void Resolving_an_unknown_or_already_closed_gap_is_not_found()
+    public void Working_a_closed_gap_is_a_precondition_and_an_unknown_one_not_found()
     {
         var client = Client().WithoutLeadWorker().Build();
         Reconcile(client, T0);
         var gapId = client.Gaps.Open[0].GapId;
         GapKeeping.Resolve(client.Gaps, gapId, T0);
 
-        Assert.Equal(ErrorKind.NotFound, Assert.Throws<CareCoordinationException>(() => GapKeeping.Resolve(client.Gaps, gapId, T0)).Kind);
+        Assert.Equal(ErrorKind.FailedPrecondition, Assert.Throws<CareCoordinationException>(() => GapKeeping.Resolve(client.Gaps, gapId, T0)).Kind);
         Assert.Equal(ErrorKind.NotFound, Assert.Throws<CareCoordinationException>(() => GapKeeping.Resolve(client.Gaps, "client/c1/g99", T0)).Kind);
-        Assert.Equal(ErrorKind.NotFound, Assert.Throws<CareCoordinationException>(() => GapKeeping.Acknowledge(client.Gaps, gapId, "w1", T0)).Kind);
+        Assert.Equal(ErrorKind.FailedPrecondition, Assert.Throws<CareCoordinationException>(() => GapKeeping.Acknowledge(client.Gaps, gapId, "w1", T0)).Kind);
     }
 
     // ---- the next wake-up ------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
 
         var again = await Assert.ThrowsAsync<RpcException>(() =>
             gateway.Alerts.AcknowledgeAsync(new AcknowledgeRequest { RequestId = TestKeys.Request(), GapId = gap.GapId }, s.Worker).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, again.StatusCode);
+        Assert.Equal(StatusCode.FailedPrecondition, again.StatusCode);
         Assert.Contains("already closed", again.Status.Detail);
     }
 

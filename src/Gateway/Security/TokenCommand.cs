@@ -27,7 +27,20 @@ public static class TokenCommand
                                     (unknown.Count > 0 ? $" (unknown: {string.Join(", ", unknown)})" : ""));
             return 2;
         }
-        var hours = double.TryParse(Value("--hours"), out var h) && h is > 0 and <= 24 ? h : 8;
+        var hours = 8.0;
+        if (Value("--hours") is { } given
+            && !(double.TryParse(given, System.Globalization.CultureInfo.InvariantCulture, out hours)
+                && hours is > 0 and <= 24))
+        {
+            // Said, not silently replaced by 8: a token that lives longer or shorter than asked surprises later.
+            Console.Error.WriteLine($"--hours must be a number of hours above 0 and at most 24, not '{given}'");
+            return 2;
+        }
+        if (Value("--region") is { } region && !Keys.IsValid(region))
+        {
+            Console.Error.WriteLine("--region must be 1-64 letters, digits, '.', '_' or '-'");
+            return 2;
+        }
         // The same configuration the gateway reads, so the token is signed with the key it checks.
         var settings = args.Where(a => a.StartsWith("--", StringComparison.Ordinal) && a.Contains('=')).ToArray();
         var configuration = new ConfigurationBuilder().SetBasePath(AppContext.BaseDirectory)

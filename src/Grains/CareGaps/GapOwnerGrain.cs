@@ -32,6 +32,9 @@ public abstract class GapOwnerGrain<TState>(
     where TState : class, IGapOwnerState
 {
     private DueRegistration? _due;
+    // A referral's messages between a person and a program interleave with either grain's own requests (each side's
+    // turn may be waiting on the other): commits can overlap, so their writes go one at a time.
+    private readonly SerialWrites _commits = new();
     private GrainHistory? _history;
     private bool _deliveriesUnsaved;
     private bool _writeFailed;
@@ -94,6 +97,14 @@ public abstract class GapOwnerGrain<TState>(
         }
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
+
+    /// <summary>
+    /// Writes the state (when <paramref name="write"/>) and registers the due time of one commit, one commit at a
+    /// time and in the order their gaps were reconciled: each stores the state as it is when its turn comes, and the
+    /// last due time the clock hears is the one computed last.
+    /// </summary>
+    protected Task SaveAsync(bool write, Func<Task> persist, DateTimeOffset? nextDue) =>
+        _commits.WriteAsync(() => Task.WhenAll(write ? persist() : Task.CompletedTask, ScheduleAsync(nextDue)));
 
     /// <summary>NOT_FOUND, naming the owner's id field, unless it is registered.</summary>
     protected abstract void RequireRegistered();

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Orleans.Serialization;
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
@@ -36,8 +37,9 @@ public interface IClientGrain : ICareGapOwner
     /// has it).</summary>
     [Alias("Refer")] Task<ClientWriteResult> ReferAsync(WriteRequest request, Refer command,
         CancellationToken cancellationToken = default);
-    /// <summary>From a program grain: its answer to a referral. Idempotent by version.</summary>
-    [Alias("ReferralUpdate")] Task ApplyReferralUpdateAsync(ReferralUpdate update);
+    /// <summary>From a program grain: its answer to a referral. Idempotent by version. Interleaves: the program
+    /// waits on it in its turn, and this person's own turn may be waiting on that program.</summary>
+    [AlwaysInterleave, Alias("ReferralUpdate")] Task ApplyReferralUpdateAsync(ReferralUpdate update);
     /// <summary>
     /// From a care-team grain: the team and lead worker now responsible. The client alone decides its team: it
     /// numbers the decision and tells the teams concerned (the new one, and the one it left) by caseload notices.
@@ -274,9 +276,7 @@ public sealed class ClientGrain(
         // The state and the clock's due time are written at once: two stores, one group commit instead of two in a
         // row. Either may land without the other: a due time without its state only wakes the owner to find nothing
         // due, and a failed write fails the call, which is retried by its request id.
-        await Task.WhenAll(
-            mutated || changes.Any || S.Outbox.Count != outboxBefore ? PersistAsync() : Task.CompletedTask,
-            ScheduleAsync(changes.NextDueAt));
+        await SaveAsync(mutated || changes.Any || S.Outbox.Count != outboxBefore, PersistAsync, changes.NextDueAt);
 
         var (delivered, referralsChanged) = await DeliverReferralsAsync();
         var (released, releaseChanged) = await DeliverTeamNoticesAsync();

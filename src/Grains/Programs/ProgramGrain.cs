@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Orleans.Serialization;
 using CareCoordination.Alerts;
 using CareCoordination.CareGaps;
@@ -19,12 +20,13 @@ public interface IProgramGrain : ICareGapOwner
     [Alias("Get")]
     Task<ProgramView> GetAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>From a client grain: a referral arrives. Idempotent by referral id.</summary>
-    [Alias("Receive")]
+    /// <summary>From a client grain: a referral arrives. Idempotent by referral id. Interleaves, like the
+    /// withdrawal: the person waits on it in their turn, and this program's own turn may be waiting on them.</summary>
+    [AlwaysInterleave, Alias("Receive")]
     Task ReceiveReferralAsync(ReferralNotice notice);
 
     /// <summary>From a client grain: the referral is withdrawn (case closed). Idempotent.</summary>
-    [Alias("Withdraw")]
+    [AlwaysInterleave, Alias("Withdraw")]
     Task WithdrawReferralAsync(string referralId, DateTimeOffset at);
 
     [Alias("Respond")]
@@ -237,8 +239,7 @@ public sealed class ProgramGrain(
         var t = GapOptions.ForProgram(S.ProgramId, S.Region);
         var changes = S.ReconcileGaps(now, t, Owner, Feed);
         // State and due time at once, one group commit (see ClientGrain.CommitAsync).
-        await Task.WhenAll(mutated || changes.Any ? PersistAsync() : Task.CompletedTask,
-            ScheduleAsync(changes.NextDueAt));
+        await SaveAsync(mutated || changes.Any, PersistAsync, changes.NextDueAt);
         await SyncAsync();
     }
 

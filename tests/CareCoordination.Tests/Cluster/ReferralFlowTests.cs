@@ -1,4 +1,5 @@
 using CareCoordination.Clients;
+using CareCoordination.Programs;
 using CareCoordination.Common;
 
 namespace CareCoordination.Tests.Cluster;
@@ -38,6 +39,59 @@ public sealed class ReferralFlowTests(ClusterFixture fixture)
         Assert.Equal(ReferralStatus.Completed, done.Referrals.Single().Status);
         Assert.False(done.Enrollments.Single().Active);
         Assert.Equal(0, (await s.Program.GetAsync()).Enrolled);
+    }
+
+    /// <summary>Ends either way, with its answer or a refusal of the work; a deadlock is what fails.</summary>
+    private static async Task Settles(Task call)
+    {
+        try { await call; }
+        catch (CareCoordinationException) { }
+    }
+
+    private static async Task<bool> BothSidesAgreeAsync(ClusterScenario s, string referralId)
+    {
+        var program = (await s.Program.GetAsync()).Referrals.SingleOrDefault(r => r.ReferralId == referralId);
+        var client = (await s.Client.GetAsync()).Referrals.Single(r => r.ReferralId == referralId);
+        return program is not null && program.Status == client.Status;
+    }
+
+    [Fact]
+    public async Task A_person_and_a_program_writing_to_each_other_at_once_neither_wait_on_the_other()
+    {
+        // Each pair of calls below runs a turn of the person's record and a turn of the program that each call the
+        // other: before, both waited until the 30 s response timeout and the program answered nobody meanwhile.
+        for (var round = 0; round < 4; round++)
+        {
+            var s = await ScenarioAsync();
+            var referral = (await s.Client.ReferAsync(ClusterScenario.Write(), new Refer(s.ProgramId, NeedDomain.Housing, "cm-1"))).ResultId;
+            await s.Program.RespondAsync(ClusterScenario.Write(), referral, accept: true, "", "coord-1");
+
+            await Task.WhenAll(
+                    Settles(s.Program.EnrollAsync(ClusterScenario.Write(), referral, "coord-1")),
+                    Settles(s.Client.CloseCaseAsync(ClusterScenario.Write(), "moved to another region", "cm-1")))
+                .WaitAsync(TimeSpan.FromSeconds(5));
+            await Eventually.HoldsAsync(() => BothSidesAgreeAsync(s, referral), "the person and the program agree on the referral");
+        }
+
+        for (var round = 0; round < 4; round++)
+        {
+            var s = new ClusterScenario(fixture.Grains);
+            await s.WithTeamAsync();
+            await s.Program.RegisterAsync(ClusterScenario.Write(), new RegisterProgram(s.Region, "Inclusion service",
+                ProgramKind.InclusionService, [NeedDomain.Housing, NeedDomain.Employment], 5, TimeSpan.FromHours(72), ["coord-1"], "", "ngo"));
+            await s.WithClientAsync();
+            await s.AssignAsync();
+            var housing = (await s.Client.ReferAsync(ClusterScenario.Write(), new Refer(s.ProgramId, NeedDomain.Housing, "cm-1"))).ResultId;
+
+            // The program answers the first referral while the person is referred to it again.
+            var refer = s.Client.ReferAsync(ClusterScenario.Write(), new Refer(s.ProgramId, NeedDomain.Employment, "cm-1"));
+            await Task.WhenAll(Settles(s.Program.RespondAsync(ClusterScenario.Write(), housing, accept: true, "", "coord-1")), Settles(refer))
+                .WaitAsync(TimeSpan.FromSeconds(5));
+            var employment = (await refer).ResultId;
+            await Eventually.HoldsAsync(async () => await BothSidesAgreeAsync(s, housing) && await BothSidesAgreeAsync(s, employment),
+                "the person and the program agree on both referrals");
+            Assert.Equal(ReferralStatus.Accepted, (await s.Client.GetAsync()).Referrals.Single(r => r.ReferralId == housing).Status);
+        }
     }
 
     [Fact]

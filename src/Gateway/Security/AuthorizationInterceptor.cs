@@ -116,7 +116,7 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
                 var touched = record with
                 {
                     ObjectKind = kind.ToString(), ObjectId = objectId,
-                    ClientId = kind == On.Client ? objectId : decision.ClientId,
+                    ClientId = kind == On.Client ? objectId : decision.ClientId ?? ReferredClient(request),
                 };
                 if (!decision.Allowed)
                 {
@@ -152,6 +152,13 @@ public sealed class AuthorizationInterceptor(AccessPolicies policies, AuditWrite
 
     private static string Verb(string action) =>
         action.Contains("/Get") || action.Contains("/List") ? "read" : "act on";
+
+    /// <summary>
+    /// The person a call on a program concerns through the referral it names (answer, enrollment, discharge): its
+    /// record then shows in that person's trail (Audit.Query by client_id).
+    /// </summary>
+    private static string? ReferredClient(IMessage request) =>
+        Keys.ClientOfReferral(request.Descriptor.FindFieldByName("referral_id")?.Accessor.GetValue(request) as string);
 
     /// <summary>The ids a rule names in the request: one string field, or each feed of a repeated FeedCursor
     /// field.</summary>

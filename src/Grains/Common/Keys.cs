@@ -19,6 +19,10 @@ public static partial class Keys
     /// <summary>The id of a person's <paramref name="number"/>th referral: "{clientId}.r{number}".</summary>
     public static string Referral(string clientId, long number) => $"{clientId}.r{number}";
 
+    /// <summary>The person a referral id names ("{clientId}.r{number}"), or null if it is no referral id.</summary>
+    public static string? ClientOfReferral(string? id) =>
+        id is not null && ReferralPattern().IsMatch(id) ? id[..id.LastIndexOf(".r", StringComparison.Ordinal)] : null;
+
     public static void RequireReferral(string? id, string field)
     {
         if (string.IsNullOrEmpty(id)) throw CareCoordinationException.Invalid(field, $"{field} is required");

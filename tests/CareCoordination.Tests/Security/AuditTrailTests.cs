@@ -64,6 +64,27 @@ public sealed class AuditTrailTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_programs_answer_enrollment_and_discharge_of_a_referral_are_in_the_persons_trail()
+    {
+        var s = await new ApiScenario(_gateway).WithTeamAsync();
+        await s.WithProgramAsync();
+        var client = await s.ClientAsync();
+        var referral = (await _gateway.Programs.ReferAsync(new ReferRequest
+            { RequestId = TestKeys.Request(), ClientId = client, ProgramId = s.ProgramId, Domain = NeedDomain.Housing })).ReferralId;
+        var coordinator = GatewayFixture.As(ApiScenario.Coordinator, [Roles.ProgramCoordinator], "ngo-casa");
+        await _gateway.Programs.RespondToReferralAsync(new RespondToReferralRequest
+            { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral, Accept = true }, coordinator);
+        await _gateway.Programs.EnrollAsync(new EnrollRequest { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral }, coordinator);
+        await _gateway.Programs.DischargeAsync(new DischargeRequest
+            { RequestId = TestKeys.Request(), ProgramId = s.ProgramId, ReferralId = referral, Outcome = "housed" }, coordinator);
+
+        var trail = await TrailOfAsync(client);
+        foreach (var call in new[] { "Programs/RespondToReferral", "Programs/Enroll", "Programs/Discharge" })
+            Assert.Contains(trail, r => (r.Action, r.Actor, r.ObjectKind, r.ObjectId, r.Outcome) ==
+                                        (call, ApiScenario.Coordinator, "Program", s.ProgramId, "OK"));
+    }
+
+    [Fact]
     public async Task A_subscription_is_recorded_when_it_opens_and_when_it_ends_with_how_it_ended()
     {
         var s = await new ApiScenario(_gateway).WithTeamAsync();

@@ -48,6 +48,7 @@ public static class GatewayApp
         var builder = WebApplication.CreateBuilder(args);
         // Defaults under every other source, so appsettings, environment and arguments can still change them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = LogDefaults });
+        builder.Logging.AddPrivateConsole();
         configure?.Invoke(builder);
         var config = builder.Configuration;
 

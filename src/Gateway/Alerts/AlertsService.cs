@@ -40,6 +40,19 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
             // Unknown teams and programs never get here: AuthorizationInterceptor refused them like any feed not the
             // caller's.
         }
+        // A cursor past a feed's end was never handed out by that feed (one whose store was reset, another feed's
+        // cursor): the alerts up to it would never come. Said now rather than waited on. Sequences have no holes, so
+        // the alert numbered after_sequence exists if the cursor is real.
+        var index = 0;
+        foreach (var (feed, after) in cursors)
+        {
+            if (after > 0 && (await grains.Ref<IAlertFeedGrain>(feed).ReadAsync(after - 1, 1, context.CancellationToken))
+                    .Alerts.Count == 0)
+                throw new RpcException(new Status(StatusCode.OutOfRange,
+                    $"feeds[{index}].after_sequence {after} is past the end of feed {feed}: subscribe again from the "
+                        + "last sequence received from this feed, or from 0 to replay it all"));
+            index++;
+        }
         // Taken by AuthorizationInterceptor for every feed; the guard keeps it so while the stream runs.
         var guard = new SubscriptionGuard(Caller.Of(context), cursors.Keys, request, policies, sharing);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);

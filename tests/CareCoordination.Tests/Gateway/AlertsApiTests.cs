@@ -27,6 +27,32 @@ public sealed class AlertsApiTests(GatewayFixture gateway)
     }, GatewayFixture.As("cm-ana")).ResponseAsync;
 
     [Fact]
+    public async Task A_cursor_past_the_feeds_end_is_OUT_OF_RANGE_and_one_at_its_end_resumes()
+    {
+        var s = await new ApiScenario(gateway).WithTeamAsync();
+        var id = await s.ClientAsync();
+        await ConsentAsync(id, expiringSoon: true);
+        var feed = $"team:{s.TeamId}";
+        long last;
+        using (var all = Subscribe(feed))
+            last = (await NextAsync(all, a => a.Gap.ClientId == id && a.Gap.Rule == CareGapRule.ConsentExpiring)).Sequence;
+
+        // A cursor this feed never handed out (a reset store, another feed's cursor) would wait forever for alerts
+        // up to it: told at once instead.
+        using var past = Subscribe(feed, last + 100);
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var error = await Assert.ThrowsAsync<RpcException>(() => past.ResponseStream.MoveNext(patience.Token));
+        Assert.Equal(StatusCode.OutOfRange, error.StatusCode);
+        Assert.Contains("feeds[0].after_sequence", error.Status.Detail);
+
+        // At its end: the next alert arrives.
+        using var resumed = Subscribe(feed, last);
+        await resumed.ResponseHeadersAsync;
+        await ConsentAsync(id, expiringSoon: false);
+        Assert.Equal(last + 1, (await NextAsync(resumed)).Sequence);
+    }
+
+    [Fact]
     public async Task An_alert_raised_while_subscribed_arrives_live()
     {
         // A gateway whose subscriptions never re-read their feeds on schedule: only the live push can deliver.

@@ -31,7 +31,8 @@ public static class Program
         // defaults in code. Run from the gateway's folder it reads the gateway's file, whose Kestrel endpoints are the
         // gateway's: the silo listens on its management endpoint only.
         var config = builder.Configuration;
-        builder.Logging.AddPrivateConsole().AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft.Orleans", LogLevel.Warning)
+        builder.Logging.AddPrivateConsole()
+            .AddFilter("Orleans", LogLevel.Warning).AddFilter("Microsoft.Orleans", LogLevel.Warning)
             .AddFilter("Polly", LogLevel.Warning).AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         var management = Management.Endpoint(config["Management:SiloUrl"] ?? "http://127.0.0.1:5085")
             ?? throw new InvalidOperationException(

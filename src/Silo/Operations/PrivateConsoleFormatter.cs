@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 
 namespace CareCoordination.Silo.Operations;
 
@@ -12,7 +13,8 @@ namespace CareCoordination.Silo.Operations;
 /// in the exceptions it logs, and a person's grain is keyed by their id. Logging filters can drop a line, not mend
 /// one; this is the one place every line passes. Teams, programs and regions are not people: their ids stay.
 /// </summary>
-public sealed partial class PrivateConsoleFormatter() : ConsoleFormatter(FormatterName)
+public sealed partial class PrivateConsoleFormatter(IOptionsMonitor<ConsoleFormatterOptions> options)
+    : ConsoleFormatter(FormatterName)
 {
     public const string FormatterName = "care-private";
 
@@ -27,6 +29,9 @@ public sealed partial class PrivateConsoleFormatter() : ConsoleFormatter(Formatt
     {
         var message = logEntry.Formatter(logEntry.State, logEntry.Exception);
         if (string.IsNullOrEmpty(message) && logEntry.Exception is null) return;
+        // "Logging:Console:FormatterOptions:TimestampFormat" (and UseUtcTimestamp), as the simple formatter reads it.
+        if (options.CurrentValue is { TimestampFormat: { } format } o)
+            textWriter.Write((o.UseUtcTimestamp ? DateTimeOffset.UtcNow : DateTimeOffset.Now).ToString(format));
         textWriter.Write(Level(logEntry.LogLevel));
         textWriter.Write(": ");
         textWriter.Write(logEntry.Category);

@@ -11,10 +11,12 @@ namespace CareCoordination.Tests.Operations;
 /// <summary>The console log as an operator reads it: Orleans' warnings kept, the ids of people taken out.</summary>
 public sealed class PrivateConsoleFormatterTests
 {
-    private static string Written(LogLevel level, string category, int eventId, string message, Exception? exception = null)
+    private static string Written(LogLevel level, string category, int eventId, string message, Exception? exception = null,
+        string? timestampFormat = null)
     {
         using var writer = new StringWriter();
-        new PrivateConsoleFormatter().Write(
+        var options = new ConsoleFormatterOptions { TimestampFormat = timestampFormat, UseUtcTimestamp = true };
+        new PrivateConsoleFormatter(new StaticOptions(options)).Write(
             new LogEntry<string>(level, category, new EventId(eventId), message, exception, (m, _) => m), null, writer);
         return writer.ToString();
     }
@@ -33,6 +35,20 @@ public sealed class PrivateConsoleFormatterTests
         Assert.Contains("program/housing-first", text); // a program is no person
         Assert.Contains("TimeoutException", text);
         Assert.All(text.Split(Environment.NewLine).Skip(1).Where(l => l.Length > 0), l => Assert.StartsWith("      ", l));
+    }
+
+    [Fact]
+    public void A_configured_timestamp_format_is_honoured_as_by_the_simple_formatter()
+    {
+        var text = Written(LogLevel.Information, "CareCoordination.Gateway", 0, "started", timestampFormat: "yyyy'-TS-' ");
+        Assert.StartsWith($"{DateTimeOffset.UtcNow:yyyy}-TS- info: CareCoordination.Gateway[0]", text);
+    }
+
+    private sealed class StaticOptions(ConsoleFormatterOptions value) : IOptionsMonitor<ConsoleFormatterOptions>
+    {
+        public ConsoleFormatterOptions CurrentValue => value;
+        public ConsoleFormatterOptions Get(string? name) => value;
+        public IDisposable? OnChange(Action<ConsoleFormatterOptions, string?> listener) => null;
     }
 
     [Fact]

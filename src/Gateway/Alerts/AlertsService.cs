@@ -46,8 +46,8 @@ public sealed class AlertsService(IGrainFactory grains, AlertSubscriptions subsc
         var index = 0;
         foreach (var (feed, after) in cursors)
         {
-            var feedGrain = grains.Ref<IAlertFeedGrain>(feed);
-            if (after > 0 && (await feedGrain.ReadAsync(after - 1, 1, context.CancellationToken)).Alerts.Count == 0)
+            if (after > 0 && (await grains.Ref<IAlertFeedGrain>(feed).ReadAsync(after - 1, 1,
+                    context.CancellationToken)).Alerts.Count == 0)
                 throw new RpcException(new Status(StatusCode.OutOfRange,
                     $"feeds[{index}].after_sequence {after} is past the end of feed {feed}: subscribe again from the "
                         + "last sequence received from this feed, or from 0 to replay it all"));
